@@ -1,0 +1,120 @@
+package pond
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// creditBatch is how much of an account's quota a CPU takes at once, so
+// that most charges touch only that CPU's own counter; creditHigh is what a
+// CPU may hold before it hands a batch back.
+const (
+	creditBatch = 64 << 10
+	creditHigh  = 2 * creditBatch
+)
+
+// Account is a named byte limit that allocations are charged to, so that
+// one subsystem (the file system's chains, a device's receive side) cannot
+// starve another. An account lives as long as its pond.
+//
+// Quota moves from the account to CPUs in batches; a charge that finds its
+// CPU's credit short takes a new batch, and one that finds the account short
+// first reclaims every CPU's unused credit, so a limit is exact.
+type Account struct {
+	pond *Pond
+	name string
+	idx  int
+
+	limit      atomic.Int64
+	granted    atomic.Int64 // charged to callers or held as CPU credit
+	highWater  atomic.Int64
+	slowAllocs atomic.Uint64 // allocations not counted by a CPU
+	fails      atomic.Uint64
+	waits      atomic.Uint64
+}
+
+// Name is the account's name.
+func (a *Account) Name() string { return a.name }
+
+// Limit is the account's byte limit.
+func (a *Account) Limit() int64 { return a.limit.Load() }
+
+// SetLimit changes the account's byte limit. Lowering it below what is in
+// use takes nothing back; further charges fail until use drops below it.
+// Raising it wakes allocations waiting on this account.
+func (a *Account) SetLimit(bytes int64) error {
+	if bytes < 0 {
+		return fmt.Errorf("set limit of account %s to %d: %w", a.name, bytes, ErrInvalid)
+	}
+	a.limit.Store(bytes)
+	a.pond.wake()
+	return nil
+}
+
+// grant charges n bytes to the account for one allocation, topping up the
+// calling CPU's credit on the way. It reports false at the limit. It must be
+// called unpinned.
+func (a *Account) grant(n int64) bool {
+	if a.grantBatch(n, max(n, creditBatch)) {
+		return true
+	}
+	a.reclaim()
+	return a.grantBatch(n, n)
+}
+
+func (a *Account) grantBatch(n, want int64) bool {
+	for {
+		g, lim := a.granted.Load(), a.limit.Load()
+		room := lim - g
+		if room < n {
+			return false
+		}
+		take := min(want, room)
+		if !a.granted.CompareAndSwap(g, g+take) {
+			continue
+		}
+		if extra := take - n; extra > 0 {
+			l := a.pond.locals.pinned()
+			l.credit[a.idx] += extra
+			unpin(l)
+		}
+		a.noteHighWater()
+		return true
+	}
+}
+
+// ungrant returns n bytes charged by grant that were not used.
+func (a *Account) ungrant(n int64) { a.granted.Add(-n) }
+
+// reclaim takes every CPU's unused credit back into the account.
+func (a *Account) reclaim() {
+	for i := range a.pond.locals {
+		l := a.pond.locals.at(i)
+		c := l.credit[a.idx]
+		l.credit[a.idx] = 0
+		unpin(l)
+		a.granted.Add(-c)
+	}
+}
+
+// used is the bytes charged and not yet released.
+func (a *Account) used() (used int64, allocs uint64) {
+	var credit int64
+	allocs = a.slowAllocs.Load()
+	for i := range a.pond.locals {
+		l := a.pond.locals.at(i)
+		credit += l.credit[a.idx]
+		allocs += l.acctAllocs[a.idx]
+		unpin(l)
+	}
+	return max(0, a.granted.Load()-credit), allocs
+}
+
+// noteHighWater records the present use as the high-water mark if it is
+// one. It runs on slow paths and stats reads, so a peak that rises and falls
+// between two of them within one CPU's credit can go unrecorded.
+func (a *Account) noteHighWater() {
+	u, _ := a.used()
+	for hw := a.highWater.Load(); u > hw && !a.highWater.CompareAndSwap(hw, u); hw = a.highWater.Load() {
+	}
+}

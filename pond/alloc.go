@@ -1,0 +1,241 @@
+package pond
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// Get takes one buffer of at least size bytes, charged to a, without
+// waiting: from the smallest pool that fits, or a larger one when that pool
+// is at its max. It fails with ErrQuota when a is at its limit, ErrExhausted
+// when no pool that could serve has a buffer, and ErrTooLarge when size
+// exceeds the largest buffer (use GetList). The caller owns one reference
+// to the buffer and releases it with Put.
+func (p *Pond) Get(a *Account, size int) (Buf, error) {
+	ci := p.fit(size)
+	if ci < 0 {
+		return Buf{}, fmt.Errorf("get %d bytes: %w (largest buffer %d)", size, ErrTooLarge, p.MaxBuf())
+	}
+	c := p.pools[ci]
+	n := int64(c.size)
+	l := p.locals.pinned()
+	if l.credit[a.idx] >= n {
+		if m := l.mags[ci].pop(); m != nil {
+			l.credit[a.idx] -= n
+			l.classAllocs[ci]++
+			l.acctAllocs[a.idx]++
+			unpin(l)
+			m.refs = 1
+			m.link = int32(a.idx)
+			return Buf{c, m}, nil
+		}
+	}
+	unpin(l)
+	return p.getSlow(a, ci, true)
+}
+
+// fit is the index of the smallest pool whose buffers hold size bytes, or -1.
+func (p *Pond) fit(size int) int {
+	if size < 0 {
+		return -1
+	}
+	for i, c := range p.pools {
+		if c.size >= size {
+			return i
+		}
+	}
+	return -1
+}
+
+// getSlow serves a Get the CPU's magazine and credit could not: it charges
+// the account (taking a new batch of credit) and takes a buffer from pool
+// ci, or with fallback from the next larger pool that has one.
+func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
+	if p.closed.Load() {
+		return Buf{}, fmt.Errorf("get: %w", ErrClosed)
+	}
+	last := ci
+	if fallback {
+		last = len(p.pools) - 1
+	}
+	for cj := ci; cj <= last; cj++ {
+		c := p.pools[cj]
+		n := int64(c.size)
+		if !a.grant(n) {
+			a.fails.Add(1)
+			p.pools[ci].fails.Add(1)
+			return Buf{}, fmt.Errorf("get %d-byte buffer for account %s (limit %d): %w", c.size, a.name, a.Limit(), ErrQuota)
+		}
+		m, err := c.take()
+		if err != nil || m == nil {
+			a.ungrant(n)
+			if err != nil {
+				return Buf{}, fmt.Errorf("get %d-byte buffer: %w", c.size, err)
+			}
+			continue
+		}
+		m.refs = 1
+		m.link = int32(a.idx)
+		c.countSlowAlloc()
+		a.slowAllocs.Add(1)
+		return Buf{c, m}, nil
+	}
+	p.pools[ci].fails.Add(1)
+	return Buf{}, fmt.Errorf("get %d-byte buffer: %w", p.pools[ci].size, ErrExhausted)
+}
+
+// take removes one free buffer from the pool: from this CPU's magazine, else
+// a refill from the depot, growth or other CPUs. nil means exhausted.
+func (c *Pool) take() (*meta, error) {
+	l := c.pond.locals.pinned()
+	m := l.mags[c.idx].pop()
+	unpin(l)
+	if m != nil {
+		return m, nil
+	}
+	var got [magSize]*meta
+	k, err := c.refill(&got)
+	if k == 0 {
+		return nil, err
+	}
+	l = c.pond.locals.pinned()
+	i := 1
+	for ; i < k && l.mags[c.idx].push(got[i]); i++ {
+	}
+	unpin(l)
+	if i < k {
+		c.spill(got[i:k])
+	}
+	return got[0], nil
+}
+
+func (c *Pool) countSlowAlloc() {
+	c.mu.Lock()
+	c.slowAlloc++
+	c.mu.Unlock()
+	c.noteHighWater()
+}
+
+// Put releases one reference to b; the buffer returns to its pool, and its
+// bytes stop counting against its account, when the last reference goes.
+// Putting a buffer more often than it was referenced, or to a pond it does
+// not belong to, panics.
+func (p *Pond) Put(b Buf) {
+	p.put(b)
+	if p.nwait.Load() > 0 {
+		p.wake()
+	}
+}
+
+// put is Put without waking waiters, for rolling back inside a wake.
+func (p *Pond) put(b Buf) {
+	c, m := b.c, b.m
+	if m == nil || c.pond != p {
+		panic(fmt.Sprintf("pond: release of buffer %s that is not this pond's", b))
+	}
+	switch r := atomic.AddInt32(&m.refs, -1); {
+	case r > 0:
+		return
+	case r < 0:
+		panic(fmt.Sprintf("pond: double release of buffer %s", b))
+	}
+	ai := m.link
+	n := int64(c.size)
+	l := p.locals.pinned()
+	l.classFrees[c.idx]++
+	l.credit[ai] += n
+	surplus := l.credit[ai] > creditHigh
+	if surplus {
+		l.credit[ai] -= creditBatch
+	}
+	ok := l.mags[c.idx].push(m)
+	unpin(l)
+	if surplus {
+		p.accounts[ai].granted.Add(-creditBatch)
+	}
+	if !ok {
+		c.putFull(m)
+	}
+}
+
+// putFull returns a buffer whose CPU magazine is full: half the magazine
+// goes to the depot to make room.
+func (c *Pool) putFull(m *meta) {
+	var spill [magSize]*meta
+	l := c.pond.locals.pinned()
+	k := l.mags[c.idx].takeHalf(&spill)
+	l.mags[c.idx].push(m)
+	unpin(l)
+	c.spill(spill[:k])
+}
+
+// GetList takes buffers holding n bytes in all, charged to a, without
+// waiting, and appends them to dst. It uses the fewest buffers it can, and
+// among those the smallest (the rule of Symbian's comms pond); when a pool
+// it would use is exhausted it tries the plans with smaller buffers. It is
+// all or nothing: on error dst is returned unchanged and nothing is held.
+// The caller owns one reference to each buffer appended.
+func (p *Pond) GetList(a *Account, n int, dst []Buf) ([]Buf, error) {
+	if n <= 0 {
+		return dst, fmt.Errorf("get list of %d bytes: %w", n, ErrInvalid)
+	}
+	if int64(n) > p.ArenaMax() {
+		return dst, fmt.Errorf("get list of %d bytes: %w (arena %d)", n, ErrTooLarge, p.ArenaMax())
+	}
+	if n <= p.MaxBuf() {
+		if b, err := p.Get(a, n); err == nil || errors.Is(err, ErrQuota) {
+			return appendOK(dst, b, err)
+		}
+	}
+	err := ErrExhausted
+	for bulk := len(p.pools) - 1; bulk >= 0; bulk-- {
+		out, perr := p.getPlan(a, n, bulk, dst)
+		if perr == nil {
+			return out, nil
+		}
+		if errors.Is(perr, ErrQuota) {
+			err = ErrQuota
+		}
+	}
+	return dst, fmt.Errorf("get list of %d bytes: %w", n, err)
+}
+
+func appendOK(dst []Buf, b Buf, err error) ([]Buf, error) {
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b), nil
+}
+
+// getPlan takes buffers of pool bulk for all but the last part of n and the
+// smallest fitting buffer for the rest, rolling back on failure.
+func (p *Pond) getPlan(a *Account, n, bulk int, dst []Buf) ([]Buf, error) {
+	size := p.pools[bulk].size
+	count := (n + size - 1) / size
+	rest := n - (count-1)*size
+	out := dst
+	for i := 0; i < count; i++ {
+		ci, fallback := bulk, false
+		if i == count-1 {
+			ci, fallback = p.fit(rest), true
+		}
+		b, err := p.getOne(a, ci, fallback)
+		if err != nil {
+			for _, got := range out[len(dst):] {
+				p.put(got)
+			}
+			return dst, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// getOne is Get of pool ci with or without falling back to larger pools.
+func (p *Pond) getOne(a *Account, ci int, fallback bool) (Buf, error) {
+	if fallback {
+		return p.Get(a, p.pools[ci].size)
+	}
+	return p.getSlow(a, ci, false)
+}
