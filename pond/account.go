@@ -74,9 +74,9 @@ func (a *Account) grantBatch(n, want int64) bool {
 			continue
 		}
 		if extra := take - n; extra > 0 {
-			l := a.pond.locals.pinned()
+			l, lk := a.pond.locals.own()
 			l.credit[a.idx] += extra
-			unpin(l)
+			l.disown(lk)
 		}
 		a.noteHighWater()
 		return true
@@ -89,10 +89,10 @@ func (a *Account) ungrant(n int64) { a.granted.Add(-n) }
 // reclaim takes every CPU's unused credit back into the account.
 func (a *Account) reclaim() {
 	for i := range a.pond.locals {
-		l := a.pond.locals.at(i)
+		l := a.pond.locals.lockAt(i)
 		c := l.credit[a.idx]
 		l.credit[a.idx] = 0
-		unpin(l)
+		l.unlockAt()
 		a.granted.Add(-c)
 	}
 }
@@ -102,10 +102,10 @@ func (a *Account) used() (used int64, allocs uint64) {
 	var credit int64
 	allocs = a.slowAllocs.Load()
 	for i := range a.pond.locals {
-		l := a.pond.locals.at(i)
-		credit += l.credit[a.idx]
-		allocs += l.acctAllocs[a.idx]
-		unpin(l)
+		a.pond.locals.peek(i, func(l *local) {
+			credit += l.credit[a.idx]
+			allocs += l.acctAllocs[a.idx]
+		})
 	}
 	return max(0, a.granted.Load()-credit), allocs
 }

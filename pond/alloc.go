@@ -19,19 +19,19 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 	}
 	c := p.pools[ci]
 	n := int64(c.size)
-	l := p.locals.pinned()
+	l, lk := p.locals.own()
 	if l.credit[a.idx] >= n {
 		if m := l.mags[ci].pop(); m != nil {
 			l.credit[a.idx] -= n
 			l.classAllocs[ci]++
 			l.acctAllocs[a.idx]++
-			unpin(l)
+			l.disown(lk)
 			m.refs = 1
 			m.link = int32(a.idx)
 			return Buf{c, m}, nil
 		}
 	}
-	unpin(l)
+	l.disown(lk)
 	return p.getSlow(a, ci, true)
 }
 
@@ -88,9 +88,9 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 // take removes one free buffer from the pool: from this CPU's magazine, else
 // a refill from the depot, growth or other CPUs. nil means exhausted.
 func (c *Pool) take() (*meta, error) {
-	l := c.pond.locals.pinned()
+	l, lk := c.pond.locals.own()
 	m := l.mags[c.idx].pop()
-	unpin(l)
+	l.disown(lk)
 	if m != nil {
 		return m, nil
 	}
@@ -99,11 +99,11 @@ func (c *Pool) take() (*meta, error) {
 	if k == 0 {
 		return nil, err
 	}
-	l = c.pond.locals.pinned()
+	l, lk = c.pond.locals.own()
 	i := 1
 	for ; i < k && l.mags[c.idx].push(got[i]); i++ {
 	}
-	unpin(l)
+	l.disown(lk)
 	if i < k {
 		c.spill(got[i:k])
 	}
@@ -134,15 +134,15 @@ func (p *Pond) put(b Buf) {
 	if m == nil || c.pond != p {
 		panic(fmt.Sprintf("pond: release of buffer %s that is not this pond's", b))
 	}
-	switch r := atomic.AddInt32(&m.refs, -1); {
-	case r > 0:
+	if atomic.LoadInt32(&m.refs) != 1 && !lastRef(b) {
 		return
-	case r < 0:
-		panic(fmt.Sprintf("pond: double release of buffer %s", b))
 	}
+	// The caller held the only reference, so nobody can take another while
+	// the buffer goes back: a plain store saves a locked instruction.
+	m.refs = 0
 	ai := m.link
 	n := int64(c.size)
-	l := p.locals.pinned()
+	l, lk := p.locals.own()
 	l.classFrees[c.idx]++
 	l.credit[ai] += n
 	surplus := l.credit[ai] > creditHigh
@@ -150,7 +150,7 @@ func (p *Pond) put(b Buf) {
 		l.credit[ai] -= creditBatch
 	}
 	ok := l.mags[c.idx].push(m)
-	unpin(l)
+	l.disown(lk)
 	if surplus {
 		p.accounts[ai].granted.Add(-creditBatch)
 	}
@@ -159,14 +159,27 @@ func (p *Pond) put(b Buf) {
 	}
 }
 
+// lastRef drops one of several references and reports whether it was the
+// last after all (another holder put theirs meanwhile).
+func lastRef(b Buf) bool {
+	switch r := atomic.AddInt32(&b.m.refs, -1); {
+	case r > 0:
+		return false
+	case r < 0:
+		panic(fmt.Sprintf("pond: double release of buffer %s", b))
+	}
+	atomic.AddInt32(&b.m.refs, 1) // put back the one the caller's plain store clears
+	return true
+}
+
 // putFull returns a buffer whose CPU magazine is full: half the magazine
 // goes to the depot to make room.
 func (c *Pool) putFull(m *meta) {
 	var spill [magSize]*meta
-	l := c.pond.locals.pinned()
+	l, lk := c.pond.locals.own()
 	k := l.mags[c.idx].takeHalf(&spill)
 	l.mags[c.idx].push(m)
-	unpin(l)
+	l.disown(lk)
 	c.spill(spill[:k])
 }
 

@@ -61,12 +61,12 @@ func (c *Pool) freeListLocked() []*meta {
 		free = append(free, c.metaAt(s))
 	}
 	for i := range c.pond.locals {
-		l := c.pond.locals.at(i)
+		l := c.pond.locals.lockAt(i)
 		g := &l.mags[c.idx]
 		n := len(free)
 		free = free[:n+g.n]
 		copy(free[n:], g.m[:g.n])
-		unpin(l)
+		l.unlockAt()
 	}
 	return free
 }
@@ -81,10 +81,10 @@ func (c *Pool) inSlabLocked(m *meta) bool {
 // and put never make in-use negative.
 func (c *Pool) countsLocked() (allocs, frees uint64) {
 	for i := range c.pond.locals {
-		l := c.pond.locals.at(i)
-		frees += l.classFrees[c.idx]
-		allocs += l.classAllocs[c.idx]
-		unpin(l)
+		c.pond.locals.peek(i, func(l *local) {
+			frees += l.classFrees[c.idx]
+			allocs += l.classAllocs[c.idx]
+		})
 	}
 	return allocs + c.slowAlloc, frees
 }

@@ -72,12 +72,17 @@ func (g *magazine) takeAll(out []*meta) []*meta {
 }
 
 // local is one CPU's share of a pond: its magazines, the quota it holds for
-// each account, and its counters. One lock guards all of it, so a get or a
-// put costs one uncontended lock. The lock is only ever held by a pinned
-// goroutine, so a holder is never descheduled and a waiter spins for a
-// handful of instructions; nothing that can block may run while it is held.
+// each account, and its counters. The goroutine running on that CPU (pinned
+// to its P, so it cannot be preempted half-way) is its owner and works on it
+// through own; anyone else (stealing, reclaiming credit, auditing) takes it
+// exclusively through lockAt, and stats read it through peek. How own
+// excludes the others without a locked instruction on the common path is
+// the business of local_fast.go; local_lock.go is the plain spin-lock
+// version used under the race detector and on other architectures.
 type local struct {
-	lock atomic.Uint32
+	lock  atomic.Uint32 // held by whoever is not the owner
+	gate  atomic.Uint32 // set while a lock holder needs the owner out
+	owner uint32        // 1 while the owner works on the local
 
 	mags        [maxClasses]magazine
 	credit      [maxAccounts]int64 // quota bytes granted to this CPU, unused
@@ -88,10 +93,10 @@ type local struct {
 	_ [64]byte // keeps the next CPU's lock off this cache line
 }
 
+// acquire spins for the lock; its holder is always pinned, so it is never
+// descheduled by Go and is done in a few instructions.
 func (l *local) acquire() {
 	for !l.lock.CompareAndSwap(0, 1) {
-		// Reached only with GOMAXPROCS > 1: the holder is pinned on
-		// another P and done in a few instructions.
 		for l.lock.Load() != 0 {
 		}
 	}
@@ -100,26 +105,20 @@ func (l *local) acquire() {
 // locals is a pond's per-CPU state, one entry per P.
 type locals []local
 
-func newLocals() locals { return make(locals, runtime.GOMAXPROCS(0)) }
+// newLocals sizes the table for every P the process may run; a P beyond it
+// (GOMAXPROCS raised later) still works, through the slower lockAt path.
+func newLocals() locals { return make(locals, max(runtime.GOMAXPROCS(0), runtime.NumCPU())) }
 
-// pinned pins the goroutine and returns its CPU's local, locked. Release
-// with unpin before anything that can block or allocate.
-func (ls locals) pinned() *local {
-	l := &ls[procPin()%len(ls)]
-	l.acquire()
-	return l
-}
-
-// at pins the goroutine and locks CPU i's local, for stealing, reclaiming
-// and reading stats. Release with unpin.
-func (ls locals) at(i int) *local {
+// lockAt pins the goroutine and takes CPU i's local exclusively, from any
+// CPU. Release with unlockAt.
+func (ls locals) lockAt(i int) *local {
 	procPin()
 	l := &ls[i]
-	l.acquire()
+	l.exclude()
 	return l
 }
 
-func unpin(l *local) {
-	l.lock.Store(0)
+func (l *local) unlockAt() {
+	l.unexclude()
 	procUnpin()
 }

@@ -153,11 +153,11 @@ func (c *Pool) refill(out *[magSize]*meta) (int, error) {
 func (c *Pool) stealLocked() {
 	var got [magSize]*meta
 	for i := range c.pond.locals {
-		l := c.pond.locals.at(i)
+		l := c.pond.locals.lockAt(i)
 		k := copy(got[:], l.mags[c.idx].m[:l.mags[c.idx].n])
 		clear(l.mags[c.idx].m[:k])
 		l.mags[c.idx].n = 0
-		unpin(l)
+		l.unlockAt()
 		for _, m := range got[:k] {
 			c.depotPushLocked(m)
 		}
