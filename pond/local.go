@@ -63,14 +63,6 @@ func (g *magazine) takeHalf(out *[magSize]*meta) int {
 	return k
 }
 
-// takeAll empties the magazine into out and returns how many it moved.
-func (g *magazine) takeAll(out []*meta) []*meta {
-	out = append(out, g.m[:g.n]...)
-	clear(g.m[:g.n])
-	g.n = 0
-	return out
-}
-
 // local is one CPU's share of a pond: its magazines, the quota it holds for
 // each account, and its counters. The goroutine running on that CPU (pinned
 // to its P, so it cannot be preempted half-way) is its owner and works on it
