@@ -62,8 +62,9 @@ const (
 
 // Layer is one decoded header: the Length bytes from Offset start with a Proto header and
 // run to the end of what that protocol covers (an IPv4 layer ends where the IPv4 total
-// length says, not at the frame's padding). Offset is from the start of the frame, and each
-// layer lies within the one before it, so layer k is a narrower view of layer k-1.
+// length says, not at the frame's padding); a payload layer is the bytes a transport header
+// carries. Offset is from the start of the frame, and each layer lies within the one before
+// it, so layer k can be pushed as a narrower view of layer k-1.
 type Layer struct {
 	Proto  string
 	Offset int
