@@ -25,8 +25,14 @@ type Account struct {
 	name string
 	idx  int
 
-	limit      atomic.Int64
-	granted    atomic.Int64 // charged to callers or held as CPU credit
+	limit   atomic.Int64
+	granted atomic.Int64 // charged to callers or held as CPU credit
+	// tight is set while the account is near (or, after its limit was
+	// lowered, over) its limit: charges then take exactly what they need
+	// and frees go straight back to the account instead of becoming CPU
+	// credit, so no quota hides on a CPU where a charge elsewhere could
+	// not reach it.
+	tight      atomic.Bool
 	highWater  atomic.Int64
 	slowAllocs atomic.Uint64 // allocations not counted by a CPU
 	fails      atomic.Uint64
@@ -47,15 +53,45 @@ func (a *Account) SetLimit(bytes int64) error {
 		return fmt.Errorf("set limit of account %s to %d: %w", a.name, bytes, ErrInvalid)
 	}
 	a.limit.Store(bytes)
+	a.tight.Store(true)
+	a.reclaim()
+	a.loosen()
 	a.pond.wake()
 	return nil
 }
 
+// tightExit is the room an account needs before it leaves tight mode:
+// enough that every CPU can hold its full credit at once.
+const tightExit = 4 * creditHigh
+
+// loosen leaves tight mode when the account has room again.
+func (a *Account) loosen() {
+	if a.limit.Load()-a.granted.Load() >= tightExit {
+		a.tight.Store(false)
+	}
+}
+
+// release returns n bytes that a free gave back in tight mode.
+func (a *Account) release(n int64) {
+	a.granted.Add(-n)
+	a.loosen()
+}
+
 // grant charges n bytes to the account for one allocation, topping up the
-// calling CPU's credit on the way. It reports false at the limit. It must be
-// called unpinned.
+// calling CPU's credit on the way when the account has room to spare. At
+// the limit it turns tight, takes back every CPU's unused credit and tries
+// once more for exactly n, so a charge fails only when the account really
+// is full. It reports false then. It must be called with no local owned.
+//
+// Setting tight before the reclaim is what makes this exact: a free either
+// finished before the reclaim looked at its CPU (its credit is taken) or
+// sees tight and gives its bytes straight back.
 func (a *Account) grant(n int64) bool {
-	if a.grantBatch(n, max(n, creditBatch)) {
+	if !a.tight.Load() && a.grantBatch(n, max(n, creditBatch)) {
+		return true
+	}
+	a.tight.Store(true)
+	if a.grantBatch(n, n) {
 		return true
 	}
 	a.reclaim()

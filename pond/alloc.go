@@ -3,6 +3,7 @@ package pond
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"sync/atomic"
 )
 
@@ -140,19 +141,26 @@ func (p *Pond) put(b Buf) {
 	// The caller held the only reference, so nobody can take another while
 	// the buffer goes back: a plain store saves a locked instruction.
 	m.refs = 0
-	ai := m.link
+	a := p.accounts[m.link]
 	n := int64(c.size)
 	l, lk := p.locals.own()
+	// tight is read inside the owner section; see Account.grant.
+	tight := a.tight.Load()
 	l.classFrees[c.idx]++
-	l.credit[ai] += n
-	surplus := l.credit[ai] > creditHigh
+	if !tight {
+		l.credit[a.idx] += n
+	}
+	surplus := l.credit[a.idx] > creditHigh
 	if surplus {
-		l.credit[ai] -= creditBatch
+		l.credit[a.idx] -= creditBatch
 	}
 	ok := l.mags[c.idx].push(m)
 	l.disown(lk)
+	if tight {
+		a.release(n)
+	}
 	if surplus {
-		p.accounts[ai].granted.Add(-creditBatch)
+		a.granted.Add(-creditBatch)
 	}
 	if !ok {
 		c.putFull(m)
@@ -166,6 +174,7 @@ func lastRef(b Buf) bool {
 	case r > 0:
 		return false
 	case r < 0:
+		atomic.AddInt32(&b.m.refs, 1) // leave the free buffer as it was
 		panic(fmt.Sprintf("pond: double release of buffer %s", b))
 	}
 	atomic.AddInt32(&b.m.refs, 1) // put back the one the caller's plain store clears
@@ -202,8 +211,8 @@ func (p *Pond) GetList(a *Account, n int, dst []Buf) ([]Buf, error) {
 		}
 	}
 	err := ErrExhausted
-	for bulk := len(p.pools) - 1; bulk >= 0; bulk-- {
-		out, perr := p.getPlan(a, n, bulk, dst)
+	for _, pl := range p.plans(n) {
+		out, perr := p.getPlan(a, pl, dst)
 		if perr == nil {
 			return out, nil
 		}
@@ -214,6 +223,30 @@ func (p *Pond) GetList(a *Account, n int, dst []Buf) ([]Buf, error) {
 	return dst, fmt.Errorf("get list of %d bytes: %w", n, err)
 }
 
+// plan is one way to hold n bytes: count-1 buffers of pool bulk and one of
+// pool tail, total bytes in all.
+type plan struct {
+	bulk, tail, count, total int
+}
+
+// plans lists the ways to hold n bytes with one bulk size each, fewest
+// buffers first, then fewest bytes.
+func (p *Pond) plans(n int) []plan {
+	var out []plan
+	for bulk, c := range p.pools {
+		count := (n + c.size - 1) / c.size
+		tail := p.fit(n - (count-1)*c.size)
+		out = append(out, plan{bulk, tail, count, (count-1)*c.size + p.pools[tail].size})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].count != out[j].count {
+			return out[i].count < out[j].count
+		}
+		return out[i].total < out[j].total
+	})
+	return out
+}
+
 func appendOK(dst []Buf, b Buf, err error) ([]Buf, error) {
 	if err != nil {
 		return dst, err
@@ -221,17 +254,14 @@ func appendOK(dst []Buf, b Buf, err error) ([]Buf, error) {
 	return append(dst, b), nil
 }
 
-// getPlan takes buffers of pool bulk for all but the last part of n and the
-// smallest fitting buffer for the rest, rolling back on failure.
-func (p *Pond) getPlan(a *Account, n, bulk int, dst []Buf) ([]Buf, error) {
-	size := p.pools[bulk].size
-	count := (n + size - 1) / size
-	rest := n - (count-1)*size
+// getPlan takes the buffers of a plan, the tail with fallback to larger
+// pools, rolling back on failure.
+func (p *Pond) getPlan(a *Account, pl plan, dst []Buf) ([]Buf, error) {
 	out := dst
-	for i := 0; i < count; i++ {
-		ci, fallback := bulk, false
-		if i == count-1 {
-			ci, fallback = p.fit(rest), true
+	for i := 0; i < pl.count; i++ {
+		ci, fallback := pl.bulk, false
+		if i == pl.count-1 {
+			ci, fallback = pl.tail, true
 		}
 		b, err := p.getOne(a, ci, fallback)
 		if err != nil {

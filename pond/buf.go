@@ -57,6 +57,7 @@ func (b Buf) Bytes() []byte {
 // new reference is released with Put like the first.
 func (b Buf) Ref() Buf {
 	if atomic.AddInt32(&b.m.refs, 1) <= 1 {
+		atomic.AddInt32(&b.m.refs, -1) // leave the free buffer as it was
 		panic(fmt.Sprintf("pond: reference taken on free buffer %s", b))
 	}
 	return b

@@ -11,8 +11,12 @@ func (c *Pool) SetMin(n int) error {
 	if n < 0 || int64(n) > c.max.Load() {
 		return fmt.Errorf("pool %d: set min %d (want 0..max %d): %w", c.size, n, c.max.Load(), ErrInvalid)
 	}
-	c.min.Store(int64(n))
-	return c.ensureMin()
+	old := c.min.Swap(int64(n))
+	if err := c.ensureMin(); err != nil {
+		c.min.CompareAndSwap(int64(n), old)
+		return fmt.Errorf("pool %d: set min %d: %w", c.size, n, err)
+	}
+	return nil
 }
 
 // SetMax sets the most buffers the pool may hold. Lowering it below what

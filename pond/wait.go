@@ -6,10 +6,12 @@ import (
 	"fmt"
 )
 
-// waiter is one blocked allocation. try runs on whichever goroutine wakes
-// it, under waitMu, and its result is handed over on done.
+// waiter is one blocked allocation. try runs on whichever goroutine serves
+// the queue, under waitMu; last is its latest failure, and the final result
+// is handed over on done.
 type waiter struct {
 	try  func() error
+	last error
 	done chan error
 }
 
@@ -38,51 +40,63 @@ func (p *Pond) GetListWait(ctx context.Context, a *Account, n int, dst []Buf) ([
 // retryable errors are the ones a free or a limit change can cure.
 func retryable(err error) bool { return errors.Is(err, ErrExhausted) || errors.Is(err, ErrQuota) }
 
-// wait runs try at once when nobody waits ahead, else (or when it fails
-// for want of buffers or quota) queues it and lets wake run it again.
+// wait queues try behind the allocations already waiting and serves the
+// queue in order at once, so a new allocation never overtakes an older one
+// yet is not held up by one that waits for something else (another pool,
+// a full account). If try cannot be served yet it stays queued, and wake
+// gives it another turn after each free or limit change, until ctx ends.
+//
+// The queue length is raised before the first try and Put reads it after
+// freeing, so either the try sees the freed buffer or the Put sees the
+// waiter and wakes it.
 func (p *Pond) wait(ctx context.Context, a *Account, ci int, try func() error) error {
-	p.waitMu.Lock()
-	var err error
-	if len(p.waiters) == 0 {
-		if err = try(); err == nil || !retryable(err) {
-			p.waitMu.Unlock()
-			return err
-		}
-	}
 	w := &waiter{try: try, done: make(chan error, 1)}
+	p.waitMu.Lock()
 	p.waiters = append(p.waiters, w)
 	p.nwait.Add(1)
+	p.serveLocked()
+	p.unlockWaiters()
+	select {
+	case err := <-w.done:
+		return err
+	default:
+	}
 	a.waits.Add(1)
 	if ci >= 0 {
 		p.pools[ci].waits.Add(1)
 	}
-	p.waitMu.Unlock()
 	select {
 	case err := <-w.done:
 		return err
 	case <-ctx.Done():
 	}
-	if p.dequeue(w) {
-		if err == nil {
-			err = ErrExhausted
-		}
-		return fmt.Errorf("wait for buffers: %w (%w)", err, ctx.Err())
+	if queued, last := p.dequeue(w); queued {
+		return fmt.Errorf("wait for buffers: %w (%w)", last, ctx.Err())
 	}
 	return <-w.done // served while we gave up: the buffers are ours
 }
 
-// dequeue removes w if it is still queued and reports whether it was.
-func (p *Pond) dequeue(w *waiter) bool {
+// dequeue removes w if it is still queued, reporting its last failure.
+func (p *Pond) dequeue(w *waiter) (bool, error) {
 	p.waitMu.Lock()
-	defer p.waitMu.Unlock()
+	defer p.unlockWaiters()
 	for i, q := range p.waiters {
 		if q == w {
 			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
 			p.nwait.Add(-1)
-			return true
+			return true, w.last
 		}
 	}
-	return false
+	return false, nil
+}
+
+// unlockWaiters releases waitMu and runs a wake that arrived while it was
+// held, which would otherwise be lost.
+func (p *Pond) unlockWaiters() {
+	p.waitMu.Unlock()
+	if p.wakeups.Load() {
+		p.wake()
+	}
 }
 
 // wake gives every queued allocation, oldest first, another try. A wake
@@ -102,6 +116,7 @@ func (p *Pond) serveLocked() {
 	for _, w := range p.waiters {
 		err := w.try()
 		if err != nil && retryable(err) {
+			w.last = err
 			kept = append(kept, w)
 			continue
 		}
