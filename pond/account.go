@@ -32,11 +32,12 @@ type Account struct {
 	// and frees go straight back to the account instead of becoming CPU
 	// credit, so no quota hides on a CPU where a charge elsewhere could
 	// not reach it.
-	tight      atomic.Bool
-	highWater  atomic.Int64
-	slowAllocs atomic.Uint64 // allocations not counted by a CPU
-	fails      atomic.Uint64
-	waits      atomic.Uint64
+	tight       atomic.Bool
+	highWater   atomic.Int64
+	slowAllocs  atomic.Uint64 // allocations not counted by a CPU
+	slowCharged atomic.Uint64 // their bytes
+	fails       atomic.Uint64
+	waits       atomic.Uint64
 }
 
 // Name is the account's name.
@@ -110,12 +111,24 @@ func (a *Account) grantBatch(n, want int64) bool {
 			continue
 		}
 		if extra := take - n; extra > 0 {
-			l, lk := a.pond.locals.own()
-			l.credit[a.idx] += extra
-			l.disown(lk)
+			a.deposit(extra)
 		}
-		a.noteHighWater()
 		return true
+	}
+}
+
+// deposit puts quota granted beyond one charge on this CPU as credit, or
+// back into the account if it turned tight meanwhile; tight is read inside
+// the owner section for the reason given at grant.
+func (a *Account) deposit(extra int64) {
+	l, lk := a.pond.locals.own()
+	tight := a.tight.Load()
+	if !tight {
+		l.credit[a.idx] += extra
+	}
+	l.disown(lk)
+	if tight {
+		a.granted.Add(-extra)
 	}
 }
 
@@ -133,17 +146,23 @@ func (a *Account) reclaim() {
 	}
 }
 
-// used is the bytes charged and not yet released.
+// used is the bytes charged and not yet released: every CPU's charges
+// summed before every CPU's releases, so a racing reader can understate use
+// but never overstate it.
 func (a *Account) used() (used int64, allocs uint64) {
-	var credit int64
+	charged := a.slowCharged.Load()
 	allocs = a.slowAllocs.Load()
 	for i := range a.pond.locals {
 		a.pond.locals.peek(i, func(l *local) {
-			credit += l.credit[a.idx]
+			charged += l.acctCharged[a.idx]
 			allocs += l.acctAllocs[a.idx]
 		})
 	}
-	return max(0, a.granted.Load()-credit), allocs
+	var released uint64
+	for i := range a.pond.locals {
+		a.pond.locals.peek(i, func(l *local) { released += l.acctReleased[a.idx] })
+	}
+	return max(0, int64(charged)-int64(released)), allocs
 }
 
 // noteHighWater records the present use as the high-water mark if it is

@@ -247,7 +247,7 @@ func mustGetNoT(p *Pond, a *Account, size int) Buf {
 // minus one buffer must never see ErrQuota, however the account's credit
 // is spread over the CPUs.
 func TestAccountLimitReachableConcurrent(t *testing.T) {
-	for _, procs := range []int{1, 2, 4} {
+	for _, procs := range []int{1, 2, 4, 8} {
 		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 			const size, goroutines, each = 2048, 8, 4

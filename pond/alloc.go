@@ -26,6 +26,7 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 			l.credit[a.idx] -= n
 			l.classAllocs[ci]++
 			l.acctAllocs[a.idx]++
+			l.acctCharged[a.idx] += uint64(n)
 			l.disown(lk)
 			m.refs = 1
 			m.link = int32(a.idx)
@@ -80,6 +81,8 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 		m.link = int32(a.idx)
 		c.countSlowAlloc()
 		a.slowAllocs.Add(1)
+		a.slowCharged.Add(uint64(n))
+		a.noteHighWater()
 		return Buf{c, m}, nil
 	}
 	p.pools[ci].fails.Add(1)
@@ -87,7 +90,7 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 }
 
 // take removes one free buffer from the pool: from this CPU's magazine, else
-// a refill from the depot, growth or other CPUs. nil means exhausted.
+// through refill. nil means the pool is exhausted.
 func (c *Pool) take() (*meta, error) {
 	l, lk := c.pond.locals.own()
 	m := l.mags[c.idx].pop()
@@ -95,20 +98,7 @@ func (c *Pool) take() (*meta, error) {
 	if m != nil {
 		return m, nil
 	}
-	var got [magSize]*meta
-	k, err := c.refill(&got)
-	if k == 0 {
-		return nil, err
-	}
-	l, lk = c.pond.locals.own()
-	i := 1
-	for ; i < k && l.mags[c.idx].push(got[i]); i++ {
-	}
-	l.disown(lk)
-	if i < k {
-		c.spill(got[i:k])
-	}
-	return got[0], nil
+	return c.refill()
 }
 
 func (c *Pool) countSlowAlloc() {
@@ -147,6 +137,7 @@ func (p *Pond) put(b Buf) {
 	// tight is read inside the owner section; see Account.grant.
 	tight := a.tight.Load()
 	l.classFrees[c.idx]++
+	l.acctReleased[a.idx] += uint64(n)
 	if !tight {
 		l.credit[a.idx] += n
 	}
@@ -182,14 +173,18 @@ func lastRef(b Buf) bool {
 }
 
 // putFull returns a buffer whose CPU magazine is full: half the magazine
-// goes to the depot to make room.
+// goes to the depot to make room. Buffers move between magazine and depot
+// only under c.mu, so a stealer never misses one in transit.
 func (c *Pool) putFull(m *meta) {
-	var spill [magSize]*meta
+	c.mu.Lock()
 	l, lk := c.pond.locals.own()
-	k := l.mags[c.idx].takeHalf(&spill)
-	l.mags[c.idx].push(m)
+	g := &l.mags[c.idx]
+	for g.n > magSize/2 {
+		c.depotPushLocked(g.pop())
+	}
+	g.push(m)
 	l.disown(lk)
-	c.spill(spill[:k])
+	c.mu.Unlock()
 }
 
 // GetList takes buffers holding n bytes in all, charged to a, without

@@ -47,9 +47,9 @@ func (c *Pool) audit() error {
 		seen[m.slot] = true
 	}
 	allocs, frees := c.countsLocked()
-	inUse := int64(allocs - frees)
-	if int64(len(free))+inUse != c.buffers.Load() {
-		return fmt.Errorf("pool %d: %d free + %d in use != %d buffers", c.size, len(free), inUse, c.buffers.Load())
+	used := int64(allocs) - int64(frees)
+	if int64(len(free))+used != c.buffers.Load() {
+		return fmt.Errorf("pool %d: %d free + %d in use != %d buffers", c.size, len(free), used, c.buffers.Load())
 	}
 	return nil
 }
@@ -77,16 +77,23 @@ func (c *Pool) inSlabLocked(m *meta) bool {
 	return i >= 0 && off+int64(c.size) <= c.slabs[i].off+c.slabs[i].count*int64(c.size) && (off-c.slabs[i].off)%int64(c.size) == 0
 }
 
-// countsLocked reads frees before allocs on each CPU so that a racing get
-// and put never make in-use negative.
+// countsLocked sums the pool's allocations over every CPU, then its frees:
+// counters only grow, so a reader racing gets and puts can understate the
+// buffers in use but never overstate them (see inUse).
 func (c *Pool) countsLocked() (allocs, frees uint64) {
+	allocs = c.slowAlloc
 	for i := range c.pond.locals {
-		c.pond.locals.peek(i, func(l *local) {
-			frees += l.classFrees[c.idx]
-			allocs += l.classAllocs[c.idx]
-		})
+		c.pond.locals.peek(i, func(l *local) { allocs += l.classAllocs[c.idx] })
 	}
-	return allocs + c.slowAlloc, frees
+	for i := range c.pond.locals {
+		c.pond.locals.peek(i, func(l *local) { frees += l.classFrees[c.idx] })
+	}
+	return allocs, frees
+}
+
+// inUse is allocs - frees from countsLocked, within 0..buffers.
+func inUse(allocs, frees uint64, buffers int64) int64 {
+	return min(max(int64(allocs)-int64(frees), 0), buffers)
 }
 
 // open is every pond not yet closed, for AuditAll.

@@ -3,14 +3,24 @@ package pond
 import (
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 )
 
+// oneP runs the rest of the test on one P. A pool whose depot is empty
+// grows before it steals from other CPUs' magazines, so how often it grows
+// is exact only when a single CPU's magazine holds every free buffer.
+func oneP(t *testing.T) {
+	prev := runtime.GOMAXPROCS(1)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+}
+
 // TestGrowth: an empty pool grows by grow_by buffers (one slab) each time
 // it runs dry, the last growth only up to max, and never past max.
 func TestGrowth(t *testing.T) {
+	oneP(t)
 	const size, maxN, growBy = 2048, 200, 64
 	p := newTestPond(t, onePool(size, 0, maxN, growBy, 16<<20))
 	a := newAccount(t, p, "a", unlimited)
@@ -191,6 +201,7 @@ func TestShrinkReleasesMemory(t *testing.T) {
 // TestShrinkKeepsBusySlabs: a slab with one buffer in use, or needed to
 // keep min buffers, stays; the busy buffer's bytes are untouched.
 func TestShrinkKeepsBusySlabs(t *testing.T) {
+	oneP(t)
 	const size, minN, growBy = 4096, 16, 8
 	p := newTestPond(t, onePool(size, minN, 64, growBy, 4<<20))
 	a := newAccount(t, p, "a", unlimited)

@@ -52,17 +52,6 @@ func (g *magazine) push(m *meta) bool {
 	return true
 }
 
-// takeHalf moves the older half of the magazine into out and returns how
-// many it moved.
-func (g *magazine) takeHalf(out *[magSize]*meta) int {
-	k := (g.n + 1) / 2
-	copy(out[:], g.m[:k])
-	copy(g.m[:], g.m[k:g.n])
-	clear(g.m[g.n-k : g.n])
-	g.n -= k
-	return k
-}
-
 // local is one CPU's share of a pond: its magazines, the quota it holds for
 // each account, and its counters. The goroutine running on that CPU (pinned
 // to its P, so it cannot be preempted half-way) is its owner and works on it
@@ -81,6 +70,10 @@ type local struct {
 	classAllocs [maxClasses]uint64
 	classFrees  [maxClasses]uint64
 	acctAllocs  [maxAccounts]uint64
+	// Bytes charged and released here, per account: monotonic, so that a
+	// reader summing all charges before all releases never overstates use.
+	acctCharged  [maxAccounts]uint64
+	acctReleased [maxAccounts]uint64
 
 	_ [64]byte // keeps the next CPU's lock off this cache line
 }

@@ -122,30 +122,31 @@ func (c *Pool) slabOf(off int64) int {
 	return sort.Search(len(c.slabs), func(i int) bool { return c.slabs[i].off > off }) - 1
 }
 
-// refill takes up to half a magazine of free buffers for the caller: from
-// the depot, by growing, or by stealing from other CPUs. It returns them in
-// out and how many; zero means the class is exhausted.
-func (c *Pool) refill(out *[magSize]*meta) (int, error) {
+// refill serves a take whose magazine was empty: from the depot, else by
+// growing, else by stealing every CPU's free buffers; on the way it refills
+// the caller's magazine with up to half a magazine more. nil means the pool
+// is exhausted.
+func (c *Pool) refill() (*meta, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.depotN == 0 {
 		if _, err := c.growLocked(c.growBy.Load()); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	if c.depotN == 0 {
 		c.stealLocked()
 	}
-	n := 0
-	for n < magSize/2 {
-		m := c.depotPopLocked()
-		if m == nil {
-			break
-		}
-		out[n] = m
-		n++
+	m := c.depotPopLocked()
+	if m == nil {
+		return nil, nil
 	}
-	return n, nil
+	l, lk := c.pond.locals.own()
+	for i := 0; i < magSize/2 && c.depotN > 0 && l.mags[c.idx].n < magSize; i++ {
+		l.mags[c.idx].push(c.depotPopLocked())
+	}
+	l.disown(lk)
+	return m, nil
 }
 
 // stealLocked moves every CPU's free buffers of this class into the depot,
@@ -162,15 +163,6 @@ func (c *Pool) stealLocked() {
 			c.depotPushLocked(m)
 		}
 	}
-}
-
-// spill returns buffers a CPU's magazine had no room for to the depot.
-func (c *Pool) spill(ms []*meta) {
-	c.mu.Lock()
-	for _, m := range ms {
-		c.depotPushLocked(m)
-	}
-	c.mu.Unlock()
 }
 
 // shrink gives back to the operating system every slab whose buffers are

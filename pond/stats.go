@@ -58,11 +58,12 @@ func (s Stats) Fields() []Field {
 // counters are read under its lock for an instant.
 func (c *Pool) Stats() PoolStats {
 	allocs, frees := c.counts()
-	inUse := min(allocs-frees, uint64(c.buffers.Load()))
-	c.noteHighWater()
+	buffers := c.buffers.Load()
+	used := inUse(allocs, frees, buffers)
+	c.raiseHighWater(used)
 	return PoolStats{
-		BufSize: uint64(c.size), Buffers: uint64(c.buffers.Load()), InUse: inUse,
-		Free: uint64(c.buffers.Load()) - inUse, HighWater: uint64(c.highWater.Load()),
+		BufSize: uint64(c.size), Buffers: uint64(buffers), InUse: uint64(used),
+		Free: uint64(buffers - used), HighWater: uint64(c.highWater.Load()),
 		Min: uint64(c.min.Load()), Max: uint64(c.max.Load()), GrowBy: uint64(c.growBy.Load()),
 		Allocs: allocs, Frees: frees, Fails: c.fails.Load(), Waits: c.waits.Load(),
 		Grows: c.grows.Load(), Shrinks: c.shrinks.Load(),
@@ -78,10 +79,14 @@ func (c *Pool) counts() (allocs, frees uint64) {
 
 // noteHighWater records the present use as the high-water mark if it is
 // one. It runs on slow paths and stats reads, so a peak that rises and falls
-// between two of them within one CPU's magazine can go unrecorded.
+// between two of them within one CPU's magazine can go unrecorded; the use
+// it reads is never overstated, so the mark never exceeds a real peak.
 func (c *Pool) noteHighWater() {
 	allocs, frees := c.counts()
-	u := int64(allocs - frees)
+	c.raiseHighWater(inUse(allocs, frees, c.buffers.Load()))
+}
+
+func (c *Pool) raiseHighWater(u int64) {
 	for hw := c.highWater.Load(); u > hw && !c.highWater.CompareAndSwap(hw, u); hw = c.highWater.Load() {
 	}
 }

@@ -92,7 +92,7 @@ func TestGetWaitFIFO(t *testing.T) {
 }
 
 // TestGetWaitNoWaitWhenFree: GetWait with a buffer free returns at once and
-// counts no wait.
+// counts no wait, and so does one that can never be served.
 func TestGetWaitNoWaitWhenFree(t *testing.T) {
 	p := newTestPond(t, onePool(2048, 2, 2, 1, 1<<20))
 	a := newAccount(t, p, "a", unlimited)
@@ -106,6 +106,13 @@ func TestGetWaitNoWaitWhenFree(t *testing.T) {
 	}
 	p.Put(b)
 	putAll(p, bs)
+	// A request no free can cure fails at once.
+	if b, err := p.GetWait(t.Context(), a, 4096); !errors.Is(err, ErrTooLarge) {
+		if err == nil {
+			p.Put(b)
+		}
+		t.Errorf("GetWait(4096) from a pond of 2048-byte buffers: %v, want ErrTooLarge", err)
+	}
 	if w := mustPool(t, p, 2048).Stats().Waits; w != 0 {
 		t.Errorf("pool waits %d, want 0", w)
 	}
