@@ -71,13 +71,30 @@ func (a *arena) alloc(n int64) (int64, bool, error) {
 	}
 	off := a.top
 	if end := off + n; end > a.size {
-		if err := unix.Ftruncate(a.fd, end); err != nil {
-			return 0, false, fmt.Errorf("extend arena to %d bytes: %w", end, err)
+		if err := a.extendLocked(end); err != nil {
+			return 0, false, err
 		}
-		a.size = end
 	}
 	a.top += n
 	return off, true, nil
+}
+
+// extendLocked makes the file at least end bytes long. Another process that
+// maps or writes the memfd (the mount's arena file, by passthrough) may have
+// made it longer already, and the shrink seal forbids truncating it back,
+// so the file's own size decides.
+func (a *arena) extendLocked(end int64) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(a.fd, &st); err != nil {
+		return fmt.Errorf("extend arena: %w", err)
+	}
+	if st.Size < end {
+		if err := unix.Ftruncate(a.fd, end); err != nil {
+			return fmt.Errorf("extend arena to %d bytes: %w", end, err)
+		}
+	}
+	a.size = max(end, st.Size)
+	return nil
 }
 
 func (a *arena) takeHoleLocked(n int64) (int64, bool) {

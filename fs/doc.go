@@ -1,0 +1,44 @@
+// Package fs is the file tree of SPEC.md: a pond shown as files that any
+// shell or language can read, write and map.
+//
+// # The tree
+//
+//	README  stats  metrics  arena          made at the top, once
+//	pools/<size>/{stats,slabs,ctl}         one per pool; fixed with the pond
+//	accounts/<name>/{stats,limit}          one per account, as accounts appear
+//
+// The skeleton is static: the root builds it in OnAdd from persistent
+// inodes, and only directories whose entries come and go (accounts/) look
+// their children up and list them (sorted) themselves.
+//
+// Four kinds of file make every leaf:
+//
+//   - dynFile: read-only, its content produced afresh at each open by a
+//     func() []byte and kept for that descriptor, so cat, watch and awk see
+//     the present and a consistent whole (stats, metrics, slabs, README).
+//   - ctlFile: line commands, each write run line by line, and a read on
+//     the same descriptor returning the outcome of the last one (Plan 9's
+//     ctl files; pools/<size>/ctl).
+//   - valueFile: one value read at open and replaced by each write
+//     (accounts/<name>/limit).
+//   - arenaFile: the pond's memory, passed through to the pond's memfd
+//     where the kernel allows it (zero copy), served by the daemon where it
+//     does not.
+//
+// # Who owns what
+//
+// The tree owns no state the pond could own: each file asks the pond when
+// it is opened. The pond is the caller's; the tree never closes it.
+//
+// # Errors
+//
+// A failed operation logs one line with its reason through the Logger of
+// Options and returns the errno that errnoOf (errno.go, the only place
+// errors become errnos) maps its error to.
+//
+// # Deadlocks
+//
+// The process that serves a mount must never read, stat or map that mount
+// (see go-fuse's package documentation): tests drive the tree from child
+// processes.
+package fs

@@ -1,0 +1,60 @@
+package fs
+
+import (
+	"errors"
+	"syscall"
+
+	"github.com/pondfs/pondfs/pond"
+)
+
+// The tree's own failures, for the cases no lower package names. They are
+// mapped to errno by errnoOf like every other error.
+var (
+	// errInvalid: a malformed command, number or offset in a write.
+	errInvalid = errors.New("invalid argument")
+	// errReadOnly: a write to a file that only reads.
+	errReadOnly = errors.New("read-only file")
+	// errNotPermitted: an operation the file never takes (truncating the
+	// arena, changing a mode).
+	errNotPermitted = errors.New("operation not permitted on this file")
+)
+
+// errnoOf is the one place an error becomes an errno. It looks through
+// wrapping with errors.Is, because go-fuse's ToErrno does not.
+func errnoOf(err error) syscall.Errno {
+	var errno syscall.Errno
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, pond.ErrInvalid), errors.Is(err, errInvalid):
+		return syscall.EINVAL
+	case errors.Is(err, pond.ErrExhausted):
+		return syscall.ENOBUFS
+	case errors.Is(err, pond.ErrQuota):
+		return syscall.EDQUOT
+	case errors.Is(err, pond.ErrNotFound):
+		return syscall.ENOENT
+	case errors.Is(err, pond.ErrExists):
+		return syscall.EEXIST
+	case errors.Is(err, pond.ErrTooLarge):
+		return syscall.EFBIG
+	case errors.Is(err, errReadOnly):
+		return syscall.EACCES
+	case errors.Is(err, errNotPermitted):
+		return syscall.EPERM
+	// The chain sentinels (issue #5) and the netdev ones (issue #6) join
+	// the cases above; the errno for each is in SPEC.md's error table.
+	case errors.As(err, &errno):
+		return errno
+	default:
+		return syscall.EIO
+	}
+}
+
+// fail logs one line naming the operation and the reason, and returns the
+// errno the caller hands to the kernel. Every failed operation of the tree
+// goes through it, so each failure is logged exactly once.
+func (t *Tree) fail(op string, err error) syscall.Errno {
+	t.log.Printf("%s: %v", op, err)
+	return errnoOf(err)
+}

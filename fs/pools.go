@@ -1,0 +1,61 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/pondfs/pondfs/pond"
+)
+
+// addPools adds pools/<size>/{stats,slabs,ctl} for every pool. A pond's
+// pools are fixed when it is made, so this part of the skeleton is static.
+func (t *Tree) addPools(ctx context.Context, dir *fs.Inode) {
+	for _, p := range t.pond.Pools() {
+		d := addDir(ctx, dir, strconv.Itoa(p.Size()), &dirNode{t: t})
+		addFile(ctx, d, "stats", &dynFile{t: t, produce: func() []byte { return renderStats(p.Stats().Fields()) }})
+		addFile(ctx, d, "slabs", &dynFile{t: t, produce: func() []byte { return renderLines(p.Slabs(), slabLine) }})
+		addFile(ctx, d, "ctl", &ctlFile{t: t, exec: func(cmd string) (string, error) { return poolCommand(p, cmd) }})
+	}
+}
+
+// slabLine is one line of slabs: "<arena_offset> <bytes>".
+func slabLine(s pond.Slab) string { return fmt.Sprintf("%d %d", s.Offset, s.Bytes) }
+
+// poolCommand runs one line written to pools/<size>/ctl: "min N", "max N",
+// "grow_by N" or "shrink". Its outcome is "ok".
+func poolCommand(p *pond.Pool, cmd string) (string, error) {
+	words := strings.Fields(cmd)
+	if len(words) == 1 && words[0] == "shrink" {
+		_, err := p.Shrink()
+		return outcome(err)
+	}
+	setters := map[string]func(int) error{"min": p.SetMin, "max": p.SetMax, "grow_by": p.SetGrowBy}
+	set, ok := setters[first(words)]
+	if !ok || len(words) != 2 {
+		return "", fmt.Errorf("%w: command %q (want min N, max N, grow_by N or shrink)", errInvalid, cmd)
+	}
+	n, err := strconv.Atoi(words[1])
+	if err != nil {
+		return "", fmt.Errorf("%w: command %q: %q is not a count", errInvalid, cmd, words[1])
+	}
+	return outcome(set(n))
+}
+
+// outcome is the outcome of a command that makes nothing: "ok" or err.
+func outcome(err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return "ok", nil
+}
+
+// first is the first word, or "" when there is none.
+func first(words []string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	return words[0]
+}

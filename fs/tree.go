@@ -1,0 +1,78 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/pondfs/pondfs/pond"
+)
+
+// FSAccount is the name of the account that chains made through the tree
+// are charged to. New makes it when the pond has none of that name.
+const FSAccount = "fs"
+
+// Options tune a Tree.
+type Options struct {
+	// Log receives one line per failed operation and per notable event
+	// (the arena's mode at mount). Nil discards them.
+	Log *log.Logger
+	// FSLimit is the byte limit New gives the FSAccount when it makes it;
+	// zero means half of the pond's arena max.
+	FSLimit int64
+	// NoZeroCopy serves the arena through the daemon even where FUSE
+	// passthrough would map the pond's memory directly, so that the
+	// fallback can be exercised on a kernel that has passthrough.
+	NoZeroCopy bool
+}
+
+// Tree is the file tree of one pond, as SPEC.md describes it. It owns no
+// state the pond could own: every file reads the pond when it is opened.
+type Tree struct {
+	pond       *pond.Pond
+	log        *log.Logger
+	noZeroCopy bool
+	uid, gid   uint32
+	made       time.Time // the directories' times
+
+	// zeroCopy is set once Mount has seen the kernel take the arena's memfd
+	// as a passthrough backing file; arena opens read it.
+	zeroCopy atomic.Bool
+
+	// chains counts the chains the tree holds, for the top-level stats. It
+	// reports zero until chains/ (issue #5) sets it.
+	chains func() uint64
+}
+
+// New makes the tree of p and the FSAccount if p has none. It does not
+// mount; see Mount.
+func New(p *pond.Pond, opt Options) (*Tree, error) {
+	if opt.Log == nil {
+		opt.Log = log.New(io.Discard, "", 0)
+	}
+	limit := opt.FSLimit
+	if limit == 0 {
+		limit = p.ArenaMax() / 2
+	}
+	if _, err := p.NewAccount(FSAccount, limit); err != nil && !errors.Is(err, pond.ErrExists) {
+		return nil, fmt.Errorf("new tree: %w", err)
+	}
+	return &Tree{
+		pond:       p,
+		log:        opt.Log,
+		noZeroCopy: opt.NoZeroCopy,
+		uid:        uint32(os.Geteuid()),
+		gid:        uint32(os.Getegid()),
+		made:       time.Now(),
+		chains:     func() uint64 { return 0 },
+	}, nil
+}
+
+// ZeroCopy reports whether the arena file maps the pond's own memory (FUSE
+// passthrough) rather than a copy served by the daemon. It is known once
+// Mount has returned.
+func (t *Tree) ZeroCopy() bool { return t.zeroCopy.Load() }
