@@ -1,0 +1,77 @@
+package chain
+
+import "fmt"
+
+// Segment describes one run of the view's bytes, as the chain's segments
+// file shows it.
+type Segment struct {
+	BufSize     int   // size of the pond buffer; 0 for lent memory
+	ArenaOffset int64 // arena offset of the run's first byte; -1 for lent memory
+	Length      int   // bytes in the run
+	Refs        int   // references to the buffer (or lent memory); > 1 is shared
+}
+
+// runs calls f with each segment of the view and the part of its memory
+// the view shows, mem[at:at+n], in order.
+func (c *Chain) runs(f func(s *seg, at, n int)) {
+	t := c.top()
+	i, w := c.locate(t.off)
+	for left := t.n; left > 0; i++ {
+		s := &c.segs[i]
+		n := min(s.n-w, left)
+		f(s, s.off+w, n)
+		left -= n
+		w = 0
+	}
+}
+
+// Segments appends a description of each run of the view to dst.
+func (c *Chain) Segments(dst []Segment) []Segment {
+	if c.p == nil {
+		return dst
+	}
+	c.runs(func(s *seg, at, n int) {
+		if s.lent != nil {
+			dst = append(dst, Segment{ArenaOffset: -1, Length: n, Refs: int(s.lent.refs.Load())})
+			return
+		}
+		dst = append(dst, Segment{BufSize: s.buf.Size(), ArenaOffset: s.buf.Offset() + int64(at), Length: n, Refs: s.buf.Refs()})
+	})
+	return dst
+}
+
+// NumSegments is how many runs the view is made of.
+func (c *Chain) NumSegments() int {
+	n := 0
+	if c.p != nil {
+		c.runs(func(*seg, int, int) { n++ })
+	}
+	return n
+}
+
+// Iovecs appends the view's runs to dst, for writev(2). The slices borrow
+// the chain's buffers (and lent memory): they are valid until the chain
+// next changes or is freed, and are only to be read, since other chains
+// may share them. WritableIovecs gives slices that may be written.
+func (c *Chain) Iovecs(dst [][]byte) [][]byte {
+	if c.p == nil {
+		return dst
+	}
+	c.runs(func(s *seg, at, n int) { dst = append(dst, s.mem[at:at+n:at+n]) })
+	return dst
+}
+
+// WritableIovecs is Iovecs after giving every shared segment of the view a
+// private copy (copy-on-write), so that the caller may write into the
+// slices, by readv(2) say, until the chain next changes. On error (no
+// buffers for the copies) the chain is unchanged and dst is returned.
+func (c *Chain) WritableIovecs(dst [][]byte) ([][]byte, error) {
+	if err := c.live("writable iovecs"); err != nil {
+		return dst, err
+	}
+	t := c.top()
+	if err := c.writable(t.off, t.off+t.n); err != nil {
+		return dst, fmt.Errorf("writable iovecs: %w", err)
+	}
+	return c.Iovecs(dst), nil
+}

@@ -1,0 +1,204 @@
+package netdev
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+// pcapTail follows one capture's stream.
+type pcapTail struct {
+	c *Capture
+	r *PcapReader
+}
+
+func tail(c *Capture) *pcapTail { return &pcapTail{c, NewPcapReader(MaxFrameLimit)} }
+
+// records reads the stream until it yields n more records, in reads of
+// odd sizes.
+func (pt *pcapTail) records(t *testing.T, n int) [][]byte {
+	t.Helper()
+	c, r := pt.c, pt.r
+	var recs [][]byte
+	buf := make([]byte, 7)
+	for len(recs) < n {
+		k, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("capture Read after %d records: %v", len(recs), err)
+		}
+		err = r.Feed(buf[:k], func(rec []byte) error {
+			recs = append(recs, bytes.Clone(rec))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return recs
+}
+
+func TestCaptureSeesReceivedAndSent(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	m.inject(t, numbered(0)) // before the capture: not in it
+	waitSeen(t, m.Port, 1)
+	c, err := m.Capture(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m.inject(t, numbered(1))
+	waitSeen(t, m.Port, 2)
+	if err := m.SendBytes(numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	recs := tail(c).records(t, 2)
+	if !bytes.Equal(recs[0], numbered(1)) || !bytes.Equal(recs[1], numbered(2)) {
+		t.Errorf("records %x, want frames 1 (received) and 2 (sent)", recs)
+	}
+	if c.Lost() != 0 {
+		t.Errorf("Lost = %d", c.Lost())
+	}
+	takeAll(t, m.Port)
+}
+
+func TestCaptureSlowReaderLoses(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	frame := numbered(1)
+	record := PcapRecordHeaderLen + len(frame)
+	slow, err := m.Capture(PcapFileHeaderLen + 2*record) // room for two records
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fast, err := m.Capture(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	for i := 1; i <= 5; i++ {
+		if err := m.SendBytes(numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := slow.Lost(); got != 3 {
+		t.Errorf("slow capture lost %d frames, want 3", got)
+	}
+	if got := fast.Lost(); got != 0 {
+		t.Errorf("fast capture lost %d frames, want 0", got)
+	}
+	if s := m.Stats(); s.TxPackets != 5 {
+		t.Errorf("the device sent %d frames, want all 5", s.TxPackets)
+	}
+	slowTail := tail(slow)
+	recs := slowTail.records(t, 2)
+	if !bytes.Equal(recs[0], numbered(1)) || !bytes.Equal(recs[1], numbered(2)) {
+		t.Errorf("slow capture kept %x, want the first two frames", recs)
+	}
+	// Reading made room: the stream goes on, well formed, with what comes next.
+	m.SendBytes(numbered(6))
+	if recs := slowTail.records(t, 1); !bytes.Equal(recs[0], numbered(6)) {
+		t.Errorf("after the loss the capture got %x", recs)
+	}
+	if got := len(tail(fast).records(t, 6)); got != 6 {
+		t.Errorf("fast capture got %d records", got)
+	}
+}
+
+// The capture ring wraps: many records through a ring of a few.
+func TestCaptureRingWraps(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	c, err := m.Capture(PcapFileHeaderLen + 3*(PcapRecordHeaderLen+len(numbered(0))) + 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var want, got [][]byte
+	r := NewPcapReader(MaxFrameLimit)
+	for i := range 50 {
+		m.SendBytes(numbered(i))
+		want = append(want, numbered(i))
+		buf := make([]byte, 1000)
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Feed(buf[:n], func(rec []byte) error {
+			got = append(got, bytes.Clone(rec))
+			return nil
+		})
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("record %d: %x, want %x", i, got[i], want[i])
+		}
+	}
+}
+
+func TestCaptureReadBlocksAndCancels(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	c, err := m.Capture(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := make([]byte, PcapFileHeaderLen)
+	if n, err := io.ReadFull(c, hdr); err != nil || n != PcapFileHeaderLen {
+		t.Fatalf("file header: %d bytes, %v", n, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.ReadContext(ctx, make([]byte, 100)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadContext with nothing to read: %v, want the context's error", err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 100))
+		errc <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-errc:
+		wantIs(t, "Read pending at Close", err, ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not unblock Read")
+	}
+	// A closed capture gets nothing more, and costs the port nothing.
+	m.SendBytes(numbered(1))
+	if c.Lost() != 0 {
+		t.Errorf("a closed capture counted a loss")
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestCaptureEndsWithPort(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	c, err := m.Capture(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m.SendBytes(numbered(1))
+	m.Close()
+	all, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading to the end: %v", err)
+	}
+	if want := PcapFileHeaderLen + PcapRecordHeaderLen + len(numbered(1)); len(all) != want {
+		t.Errorf("stream of %d bytes, want %d", len(all), want)
+	}
+	_, err = m.Capture(0)
+	wantIs(t, "Capture of a closed port", err, ErrClosed)
+}

@@ -1,0 +1,24 @@
+package netdev
+
+import "errors"
+
+// Sentinel errors. Operations wrap them with the device and what was
+// attempted; test with errors.Is. The errno each stands for in the file
+// tree (SPEC.md's error table) is given beside it.
+var (
+	// ErrDeviceGone: the device was removed under us (ip link del), so it
+	// will never read or send again. EIO.
+	ErrDeviceGone = errors.New("netdev: device is gone")
+	// ErrFrameSize: a frame shorter than an Ethernet header (14 bytes) or
+	// longer than the device's MaxFrame, or one that did not fit the
+	// buffer it was read into. EINVAL.
+	ErrFrameSize = errors.New("netdev: frame size out of range")
+	// ErrBusy: another process (or another open in this one) holds the
+	// device. EBUSY.
+	ErrBusy = errors.New("netdev: device busy")
+	// ErrClosed: the device, port or capture was closed by its owner. EIO.
+	ErrClosed = errors.New("netdev: closed")
+	// ErrNoFrame: no received frame of that sequence number is queued
+	// (never received, consumed, or dropped). ENOENT.
+	ErrNoFrame = errors.New("netdev: no such frame")
+)

@@ -1,0 +1,102 @@
+package netdev
+
+import (
+	"fmt"
+
+	"github.com/pondfs/pondfs/chain"
+)
+
+// Seqs appends to dst the sequence numbers of the queued frames, oldest
+// first (ascending), and returns dst. Numbers count from 1 per port.
+func (p *Port) Seqs(dst []uint64) []uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.q.n {
+		dst = append(dst, p.q.at(i).seq)
+	}
+	return dst
+}
+
+// With lends the chain of queued frame seq to fn and returns fn's error,
+// or an error wrapping ErrNoFrame when no such frame is queued. fn may
+// read, write and edit the chain (push, pop, split, clone: what a file of
+// the frame's directory does), but must not free it or keep it past its
+// return; to own it, use Take.
+//
+// fn runs under the frame's own lock, not the port's: the receiver keeps
+// queueing meanwhile and may drop the frame from the queue (then it is
+// freed when fn returns), and a Take of it waits for fn. So fn may block,
+// but must not call Take for the same frame, which would wait forever.
+func (p *Port) With(seq uint64, fn func(c *chain.Chain) error) error {
+	f, err := p.acquire(seq)
+	if err != nil {
+		return err
+	}
+	defer p.release(f)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.c == nil {
+		return p.noFrame(seq)
+	}
+	return fn(f.c)
+}
+
+// Take removes frame seq from the queue and hands its chain to the
+// caller, who owns it from then on (free it with chain Free, or pass it to
+// Send). It waits for a With of the same frame to return. It fails with
+// ErrNoFrame when no such frame is queued. Consuming a frame (rmdir) is
+// Take and then Free.
+func (p *Port) Take(seq uint64) (*chain.Chain, error) {
+	p.mu.Lock()
+	i := p.q.find(seq)
+	if i < 0 {
+		p.mu.Unlock()
+		return nil, p.noFrame(seq)
+	}
+	f := p.q.removeAt(i) // the queue's reference is now ours
+	p.mu.Unlock()
+	defer p.release(f)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.c
+	f.c = nil
+	return c, nil
+}
+
+func (p *Port) noFrame(seq uint64) error {
+	return fmt.Errorf("%s frame %d: %w", p.Name(), seq, ErrNoFrame)
+}
+
+// acquire finds queued frame seq and takes a reference to it.
+func (p *Port) acquire(seq uint64) (*frame, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.q.find(seq)
+	if i < 0 {
+		return nil, p.noFrame(seq)
+	}
+	f := p.q.at(i)
+	f.refs++
+	return f, nil
+}
+
+// release drops a reference to f.
+func (p *Port) release(f *frame) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.releaseLocked(f)
+}
+
+// releaseLocked drops a reference to f; the last one frees its chain, if
+// it still has one, and recycles f. No one else can reach f by then, so
+// f.c needs no f.mu.
+func (p *Port) releaseLocked(f *frame) {
+	f.refs--
+	if f.refs > 0 {
+		return
+	}
+	if f.c != nil {
+		f.c.Free()
+	}
+	p.q.recycle(f)
+}

@@ -1,0 +1,183 @@
+package netdev
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// MemDevice is one end of an in-memory pair of devices, a stand-in for a
+// TAP in tests that need neither root nor a kernel device (like
+// wireguard-go's tuntest): a frame written on one end is read on the
+// other. Each direction holds a bounded number of frames in buffers made
+// once; a frame written when the peer's queue is full is dropped and
+// counted, as a kernel queue drops, and Writev still succeeds.
+//
+// Closing one end makes its own Read return ErrClosed at once; the peer
+// reads the frames still queued for it and then gets ErrDeviceGone, as a
+// TAP does after ip link del. Writes to or from a closed end fail the same
+// way.
+type MemDevice struct {
+	name     string
+	maxFrame int
+	in       *memQueue // frames for this end to read
+	peer     *MemDevice
+	closed   chan struct{}
+	once     sync.Once
+}
+
+var _ Device = (*MemDevice)(nil)
+
+// memQueue is a bounded ring of frames, each in a buffer of maxFrame bytes
+// made once, so that neither end allocates per frame.
+type memQueue struct {
+	ready chan struct{} // holds a token while frames are queued
+
+	mu      sync.Mutex
+	slots   [][]byte // len(slot) is the frame's length; cap is maxFrame
+	head, n int
+
+	dropped atomic.Uint64
+}
+
+// NewMemPair makes two connected devices named name and name+"-peer",
+// each queueing up to depth frames of at most maxFrame bytes (clamped to
+// EthHeaderLen..MaxFrameLimit) for the other. The caller owns both and
+// closes each.
+func NewMemPair(name string, maxFrame, depth int) (dev, peer *MemDevice) {
+	maxFrame = min(max(maxFrame, EthHeaderLen), MaxFrameLimit)
+	depth = max(depth, 1)
+	dev = &MemDevice{name: name, maxFrame: maxFrame, in: newMemQueue(maxFrame, depth), closed: make(chan struct{})}
+	peer = &MemDevice{name: name + "-peer", maxFrame: maxFrame, in: newMemQueue(maxFrame, depth), closed: make(chan struct{})}
+	dev.peer, peer.peer = peer, dev
+	return dev, peer
+}
+
+func newMemQueue(maxFrame, depth int) *memQueue {
+	q := &memQueue{ready: make(chan struct{}, 1), slots: make([][]byte, depth)}
+	for i := range q.slots {
+		q.slots[i] = make([]byte, 0, maxFrame)
+	}
+	return q
+}
+
+// Name is the device's name.
+func (d *MemDevice) Name() string { return d.name }
+
+// MaxFrame is the largest frame the pair carries, fixed at NewMemPair.
+func (d *MemDevice) MaxFrame() int { return d.maxFrame }
+
+// Dropped counts the frames written to this end while its queue was full.
+func (d *MemDevice) Dropped() uint64 { return d.in.dropped.Load() }
+
+// Read reads the oldest frame queued for this end; see Device.Read.
+func (d *MemDevice) Read(p []byte) (int, error) {
+	for {
+		if isClosed(d.closed) {
+			return 0, fmt.Errorf("read %s: %w", d.name, ErrClosed)
+		}
+		n, ok, err := d.in.pop(p)
+		if ok {
+			if err != nil {
+				return 0, fmt.Errorf("read %s: %w", d.name, err)
+			}
+			return n, nil
+		}
+		select {
+		case <-d.closed:
+			return 0, fmt.Errorf("read %s: %w", d.name, ErrClosed)
+		case <-d.peer.closed:
+			if d.in.empty() {
+				return 0, fmt.Errorf("read %s: peer closed: %w", d.name, ErrDeviceGone)
+			}
+		case <-d.in.ready:
+		}
+	}
+}
+
+// Writev queues one frame, the concatenation of iov, for the peer to read;
+// see Device.Writev. The bytes are copied: iov is only borrowed.
+func (d *MemDevice) Writev(iov [][]byte) (int, error) {
+	n := 0
+	for _, b := range iov {
+		n += len(b)
+	}
+	if n < EthHeaderLen || n > d.maxFrame {
+		return 0, fmt.Errorf("write %s: %d bytes, not %d to %d: %w", d.name, n, EthHeaderLen, d.maxFrame, ErrFrameSize)
+	}
+	switch {
+	case isClosed(d.closed):
+		return 0, fmt.Errorf("write %s: %w", d.name, ErrClosed)
+	case isClosed(d.peer.closed):
+		return 0, fmt.Errorf("write %s: peer closed: %w", d.name, ErrDeviceGone)
+	}
+	d.peer.in.push(iov)
+	return n, nil
+}
+
+// Close closes this end; see MemDevice. It is idempotent.
+func (d *MemDevice) Close() error {
+	d.once.Do(func() { close(d.closed) })
+	return nil
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// push copies iov into the next free slot, or counts a drop when none is.
+func (q *memQueue) push(iov [][]byte) {
+	q.mu.Lock()
+	if q.n == len(q.slots) {
+		q.mu.Unlock()
+		q.dropped.Add(1)
+		return
+	}
+	i := (q.head + q.n) % len(q.slots)
+	s := q.slots[i][:0]
+	for _, b := range iov {
+		s = append(s, b...)
+	}
+	q.slots[i] = s
+	q.n++
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// pop copies the oldest frame into p and frees its slot. ok is false when
+// no frame is queued; err is ErrFrameSize when the frame does not fit in p
+// with a byte to spare (it is dropped, as a TAP drops it).
+func (q *memQueue) pop(p []byte) (n int, ok bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return 0, false, nil
+	}
+	s := q.slots[q.head]
+	q.head = (q.head + 1) % len(q.slots)
+	q.n--
+	if q.n > 0 {
+		select {
+		case q.ready <- struct{}{}:
+		default:
+		}
+	}
+	if len(s) >= len(p) {
+		return 0, true, fmt.Errorf("frame of %d bytes, buffer of %d: %w", len(s), len(p), ErrFrameSize)
+	}
+	return copy(p, s), true, nil
+}
+
+func (q *memQueue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n == 0
+}

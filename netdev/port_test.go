@@ -1,0 +1,507 @@
+package netdev
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pondfs/pondfs/chain"
+	"github.com/pondfs/pondfs/pond"
+)
+
+func TestReceiveLayers(t *testing.T) {
+	tests := []struct {
+		name    string
+		frame   []byte
+		payload []byte // the top layer's bytes, nil when it is not a payload
+	}{
+		{"udp", udpFrame([]byte("hello pond")), []byte("hello pond")},
+		{"udp padded", padded(udpFrame(hello)), hello},
+		{"tcp", ether(etherTypeIPv4, ipv4(ipProtoTCP, tcp(6, hello))), hello},
+		{"icmp", ether(etherTypeIPv4, ipv4(ipProtoICMP, icmp(hello))), hello},
+		{"arp", padded(ether(etherTypeARP, arp())), nil},
+		{"vlan ipv6 icmpv6", ether(etherTypeVLAN, vlan(7, etherTypeIPv6, ipv6(ipProtoICMPv6, icmp(hello)))), hello},
+		{"unknown ethertype", padded(ether(0x88b5, []byte("opaque"))), nil},
+	}
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seq := uint64(i + 1)
+			m.inject(t, tt.frame)
+			waitSeen(t, m.Port, seq)
+			if got := m.Seqs(nil); !slices.Equal(got, []uint64{seq}) {
+				t.Fatalf("Seqs = %v, want [%d]", got, seq)
+			}
+			want := Decode(tt.frame, nil)
+			err := m.With(seq, func(c *chain.Chain) error {
+				if c.Depth() != len(want)-1 {
+					t.Errorf("depth %d, want %d (%v)", c.Depth(), len(want)-1, want)
+				}
+				for k, l := range want {
+					info, err := c.Layer(k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantOff := l.Offset
+					if k > 0 {
+						wantOff -= want[k-1].Offset
+					}
+					if info != (chain.LayerInfo{Offset: wantOff, Length: l.Length, Proto: l.Proto}) {
+						t.Errorf("layer %d: %+v, want %v at %d", k, info, l, wantOff)
+					}
+					if got := chainBytes(t, c, k); !bytes.Equal(got, tt.frame[l.Offset:l.Offset+l.Length]) {
+						t.Errorf("layer %d bytes %x", k, got)
+					}
+				}
+				if tt.payload != nil && !bytes.Equal(chainBytes(t, c, c.Depth()), tt.payload) {
+					t.Errorf("top layer is not the payload %q", tt.payload)
+				}
+				for c.Depth() > 0 {
+					c.Pop()
+				}
+				if c.Headroom() != chain.DefaultHeadroom {
+					t.Errorf("headroom %d, want %d", c.Headroom(), chain.DefaultHeadroom)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("With(%d): %v", seq, err)
+			}
+			c, err := m.Take(seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Free()
+		})
+	}
+	s := m.Stats()
+	var bytes uint64
+	for _, tt := range tests {
+		bytes += uint64(len(tt.frame))
+	}
+	if s.RxPackets != uint64(len(tests)) || s.RxBytes != bytes || s.RxDropped != 0 || s.RxQueue != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestReceiveDropsOldest(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{RxQueue: 4})
+	for i := 1; i <= 10; i++ {
+		m.inject(t, numbered(i))
+	}
+	waitFor(t, "10 frames received", func() bool { return m.Stats().RxPackets == 10 })
+	if got := m.Seqs(nil); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
+		t.Fatalf("Seqs = %v, want [7 8 9 10]", got)
+	}
+	for _, seq := range []uint64{7, 10} {
+		c, err := m.Take(seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(int(seq))) {
+			t.Errorf("frame %d holds %x", seq, got)
+		}
+		c.Free()
+	}
+	s := m.Stats()
+	if s.RxPackets != 10 || s.RxDropped != 6 || s.RxQueue != 2 || s.RxQueueMax != 4 {
+		t.Errorf("stats %+v, want 10 received, 6 dropped, 2 queued of 4", s)
+	}
+	// The dropped frames' buffers went back: only the two queued, and the
+	// one the receiver waits with, are charged.
+	if used := m.Account().Stats().UsedBytes; used != 3*2048 {
+		t.Errorf("account uses %d bytes, want %d", used, 3*2048)
+	}
+}
+
+func TestReceivePondExhaustedDropsWithoutBlocking(t *testing.T) {
+	p := newTestPond(t, 4) // four buffers big enough for a frame
+	m := newMemPort(t, p, Config{RxQueue: 16})
+	for i := 1; i <= 10; i++ {
+		m.inject(t, numbered(i))
+	}
+	waitSeen(t, m.Port, 10)
+	if s := m.Stats(); s.RxPackets != 4 || s.RxDropped != 6 {
+		t.Fatalf("stats %+v, want 4 received and 6 dropped", s)
+	}
+	if got := m.Seqs(nil); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
+		t.Fatalf("Seqs = %v", got)
+	}
+	if n := m.log.count("dropping frames"); n != 1 {
+		t.Errorf("the run of drops logged %d lines, want 1:\n%s", n, m.log)
+	}
+	// Memory freed by a consumer serves the next frame at once.
+	c, err := m.Take(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Free()
+	m.inject(t, numbered(11))
+	waitFor(t, "frame 11 queued", func() bool { return m.Stats().RxPackets == 5 })
+	if got := m.Seqs(nil); !slices.Equal(got, []uint64{2, 3, 4, 5}) {
+		t.Fatalf("Seqs = %v, want the new frame as 5", got)
+	}
+	c, err = m.Take(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(11)) {
+		t.Errorf("frame 5 holds %x", got)
+	}
+	c.Free()
+}
+
+func TestReceiveAccountLimitIsolated(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{RxQueue: 16, AccountLimit: 3 * 2048})
+	if m.Account().Name() != "rx.mem0" || m.Account().Limit() != 3*2048 {
+		t.Fatalf("account %s limit %d", m.Account().Name(), m.Account().Limit())
+	}
+	for i := 1; i <= 8; i++ {
+		m.inject(t, numbered(i))
+	}
+	waitSeen(t, m.Port, 8)
+	if s := m.Stats(); s.RxPackets != 3 || s.RxDropped != 5 {
+		t.Fatalf("stats %+v, want 3 received and 5 dropped", s)
+	}
+	if a := m.Account().Stats(); a.Fails < 5 || a.UsedBytes != 3*2048 {
+		t.Errorf("account stats %+v", a)
+	}
+	// The port's account at its limit takes nothing from another account.
+	other, err := p.NewAccount("other", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Get(other, 2048)
+	if err != nil {
+		t.Fatalf("another account cannot allocate: %v", err)
+	}
+	p.Put(b)
+}
+
+func TestReceiveFrameFitsNoBuffer(t *testing.T) {
+	p := newPondOf(t, pond.Config{Classes: []pond.ClassConfig{{Size: 1024, Max: 16, GrowBy: 16}}, ArenaMax: 1 << 20})
+	m := newMemPort(t, p, Config{})
+	m.inject(t, numbered(1), numbered(2))
+	waitSeen(t, m.Port, 2)
+	if s := m.Stats(); s.RxPackets != 0 || s.RxDropped != 2 {
+		t.Fatalf("stats %+v, want both frames dropped", s)
+	}
+	if n := m.log.count("fits no pond buffer"); n != 1 {
+		t.Errorf("logged %d lines about it, want 1:\n%s", n, m.log)
+	}
+}
+
+func TestReceiveHeadroomShrinksToFit(t *testing.T) {
+	p := newPondOf(t, pond.Config{Classes: []pond.ClassConfig{{Size: 1600, Max: 16, GrowBy: 16}}, ArenaMax: 1 << 20})
+	m := newMemPort(t, p, Config{}) // 1518 + 1 + 128 > 1600: 81 bytes of headroom are left
+	m.inject(t, numbered(1))
+	waitSeen(t, m.Port, 1)
+	err := m.With(1, func(c *chain.Chain) error {
+		for c.Depth() > 0 {
+			c.Pop()
+		}
+		if got := c.Headroom(); got != 1600-testMaxFrame-1 {
+			t.Errorf("headroom %d, want %d", got, 1600-testMaxFrame-1)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTakeAndWith(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	m.inject(t, numbered(1), numbered(2), numbered(3))
+	waitSeen(t, m.Port, 3)
+
+	c, err := m.Take(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Seqs(nil); !slices.Equal(got, []uint64{1, 3}) {
+		t.Errorf("Seqs after Take(2) = %v", got)
+	}
+	c.Free()
+	_, err = m.Take(2)
+	wantIs(t, "second Take", err, ErrNoFrame)
+	wantIs(t, "With of a taken frame", m.With(2, func(*chain.Chain) error { return nil }), ErrNoFrame)
+	wantIs(t, "With of a frame never received", m.With(99, func(*chain.Chain) error { return nil }), ErrNoFrame)
+
+	// fn's error comes back as it is, and fn's edits stay on the chain.
+	errMine := errors.New("mine")
+	err = m.With(1, func(c *chain.Chain) error {
+		if err := c.Pop(); err != nil {
+			return err
+		}
+		return errMine
+	})
+	if err != errMine {
+		t.Fatalf("With returned %v, want fn's error", err)
+	}
+	m.With(1, func(c *chain.Chain) error {
+		if d := c.Depth(); d != 2 {
+			t.Errorf("depth after a Pop in an earlier With: %d, want 2", d)
+		}
+		return nil
+	})
+	takeAll(t, m.Port)
+}
+
+// A frame dropped from the queue while it is lent stays valid until the
+// borrower is done, and is freed then.
+func TestWithOutlivesDrop(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{RxQueue: 2})
+	m.inject(t, numbered(1))
+	waitSeen(t, m.Port, 1)
+	err := m.With(1, func(c *chain.Chain) error {
+		m.inject(t, numbered(2), numbered(3))
+		waitFor(t, "frame 1 dropped", func() bool { return m.Stats().RxDropped == 1 })
+		if got := m.Seqs(nil); !slices.Equal(got, []uint64{2, 3}) {
+			t.Errorf("Seqs = %v while frame 1 is lent", got)
+		}
+		if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(1)) {
+			t.Errorf("lent frame changed under its borrower: %x", got)
+		}
+		// Frames 1 to 3, and the buffer the receiver waits with.
+		if used := m.Account().Stats().UsedBytes; used != 4*2048 {
+			t.Errorf("account uses %d bytes while frame 1 is lent, want %d", used, 4*2048)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used := m.Account().Stats().UsedBytes; used != 3*2048 {
+		t.Errorf("account uses %d bytes once the borrower is done, want %d", used, 3*2048)
+	}
+	takeAll(t, m.Port)
+}
+
+// Take of a frame that is lent waits for the borrower.
+func TestTakeWaitsForWith(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	m.inject(t, numbered(1))
+	waitSeen(t, m.Port, 1)
+	lent, finish := make(chan struct{}), make(chan struct{})
+	withDone := make(chan error, 1)
+	go func() {
+		withDone <- m.With(1, func(c *chain.Chain) error {
+			close(lent)
+			<-finish
+			return c.Pop()
+		})
+	}()
+	<-lent
+	taken := make(chan *chain.Chain, 1)
+	go func() {
+		c, err := m.Take(1)
+		if err != nil {
+			t.Error(err)
+		}
+		taken <- c
+	}()
+	select {
+	case <-taken:
+		t.Fatal("Take returned while the frame was lent")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(finish)
+	if err := <-withDone; err != nil {
+		t.Fatal(err)
+	}
+	c := <-taken
+	if c == nil {
+		t.FailNow()
+	}
+	if d := c.Depth(); d != 2 {
+		t.Errorf("taken chain depth %d, want the borrower's Pop to show (2)", d)
+	}
+	c.Free()
+}
+
+func TestSend(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	fsAcct, err := p.NewAccount("fs", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newChain := func(parts ...[]byte) *chain.Chain {
+		c, err := chain.New(p, fsAcct, chain.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range parts {
+			// Each part lent separately stays its own segment, so the
+			// frame goes out as several iovecs.
+			if err := c.AppendBorrowed(b, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c
+	}
+	buf := make([]byte, testMaxFrame+1)
+	frame := udpFrame([]byte("out it goes"))
+	c := newChain(frame[:14], frame[14:34], frame[34:])
+	if err := c.Push(14, 20, ProtoIPv4); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(c); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if n, err := m.peer.Read(buf); err != nil || !bytes.Equal(buf[:n], frame) {
+		t.Fatalf("peer got %x (%v), want all of layer 0", buf[:n], err)
+	}
+
+	for _, n := range []int{EthHeaderLen, testMaxFrame} {
+		if err := m.Send(newChain(make([]byte, n))); err != nil {
+			t.Fatalf("Send of %d bytes: %v", n, err)
+		}
+		if got, err := m.peer.Read(buf); err != nil || got != n {
+			t.Fatalf("peer got %d bytes (%v), want %d", got, err, n)
+		}
+	}
+	for _, n := range []int{0, EthHeaderLen - 1, testMaxFrame + 1} {
+		wantIs(t, "Send of a bad size", m.Send(newChain(make([]byte, n))), ErrFrameSize)
+		wantIs(t, "SendBytes of a bad size", m.SendBytes(make([]byte, n)), ErrFrameSize)
+	}
+	if err := m.SendBytes(frame); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.peer.Read(buf); err != nil || !bytes.Equal(buf[:n], frame) {
+		t.Fatalf("peer got %x (%v) from SendBytes", buf[:n], err)
+	}
+	want := Stats{TxPackets: 4, TxBytes: uint64(2*len(frame) + EthHeaderLen + testMaxFrame), RxQueueMax: DefaultRxQueue}
+	if s := m.Stats(); s != want {
+		t.Errorf("stats %+v, want %+v", s, want)
+	}
+	// Every chain, sent or refused, was consumed.
+	if used := fsAcct.Stats().UsedBytes; used != 0 {
+		t.Errorf("fs account still uses %d bytes", used)
+	}
+	wantIs(t, "Send of a nil chain", m.Send(nil), chain.ErrInvalid)
+
+	m.peer.Close()
+	wantIs(t, "Send to a gone device", m.Send(newChain(frame)), ErrDeviceGone)
+	if s := m.Stats(); s.TxErrors != 1 {
+		t.Errorf("tx_errors %d, want 1", s.TxErrors)
+	}
+	m.Close()
+	wantIs(t, "SendBytes after Close", m.SendBytes(frame), ErrClosed)
+	if s := m.Stats(); s.TxErrors != 2 {
+		t.Errorf("tx_errors %d, want 2", s.TxErrors)
+	}
+	if used := fsAcct.Stats().UsedBytes; used != 0 {
+		t.Errorf("fs account still uses %d bytes", used)
+	}
+}
+
+func TestPortCloseUnblocksAndFrees(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	m.inject(t, numbered(1), numbered(2))
+	waitSeen(t, m.Port, 2)
+	start := time.Now()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	select {
+	case <-m.Done():
+	default:
+		t.Fatal("Done not closed after Close")
+	}
+	if err := m.Err(); err != nil {
+		t.Errorf("Err after Close = %v, want nil", err)
+	}
+	if got := m.Seqs(nil); len(got) != 0 {
+		t.Errorf("frames still queued after Close: %v", got)
+	}
+	if used := m.Account().Stats().UsedBytes; used != 0 {
+		t.Errorf("account uses %d bytes after Close", used)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestPortDeviceGone(t *testing.T) {
+	p := newTestPond(t, 64)
+	m := newMemPort(t, p, Config{})
+	m.inject(t, numbered(1))
+	m.peer.Close()
+	select {
+	case <-m.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the port kept receiving from a gone device")
+	}
+	wantIs(t, "Err", m.Err(), ErrDeviceGone)
+	if n := m.log.count("device is gone"); n != 1 {
+		t.Errorf("logged %d lines about the device gone, want 1:\n%s", n, m.log)
+	}
+	// What was received before stays readable.
+	if got := m.Seqs(nil); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("Seqs = %v", got)
+	}
+}
+
+func TestNewPortAccount(t *testing.T) {
+	p := newTestPond(t, 64)
+	dev, peer := NewMemPair("acct0", testMaxFrame, 4)
+	defer peer.Close()
+	port, err := NewPort(p, dev, Config{RxQueue: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Default limit: twice the queue of frames in the 2048-byte class.
+	if got := port.Account().Limit(); got != 2*8*2048 {
+		t.Errorf("default limit %d, want %d", got, 2*8*2048)
+	}
+	port.Account().SetLimit(12345)
+	port.Close()
+	// A device reopened under the same name reuses the account and its limit.
+	dev, peer2 := NewMemPair("acct0", testMaxFrame, 4)
+	defer peer2.Close()
+	port, err = NewPort(p, dev, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer port.Close()
+	if got := port.Account().Limit(); got != 12345 {
+		t.Errorf("reopened port's limit %d, want the one set before, 12345", got)
+	}
+
+	dev, peer3 := NewMemPair("bad0", testMaxFrame, 4)
+	defer dev.Close()
+	defer peer3.Close()
+	for _, cfg := range []Config{{RxQueue: -1}, {AccountLimit: -1}, {Headroom: 1 << 20}} {
+		_, err := NewPort(p, dev, cfg)
+		wantIs(t, "NewPort with a bad config", err, pond.ErrInvalid)
+	}
+}
+
+func TestStatsFields(t *testing.T) {
+	s := Stats{1, 2, 3, 4, 5, 6, 7, 8}
+	var names []string
+	for i, f := range s.Fields() {
+		names = append(names, f.Name)
+		if f.Value != uint64(i+1) {
+			t.Errorf("%s = %d, want %d", f.Name, f.Value, i+1)
+		}
+	}
+	want := []string{"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors", "rx_queue", "rx_queue_max"}
+	if !slices.Equal(names, want) {
+		t.Errorf("fields %v, want %v", names, want)
+	}
+}

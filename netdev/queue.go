@@ -1,0 +1,115 @@
+package netdev
+
+import (
+	"sync"
+
+	"github.com/pondfs/pondfs/chain"
+)
+
+// frame is one received frame: its sequence number and its chain.
+//
+// A frame is reachable by the port's queue and by whoever borrows or takes
+// it; refs counts them, under Port.mu. The chain is used under mu, so a
+// borrower never blocks the receiver (which only ever holds Port.mu), and
+// the receiver never waits for a borrower: a frame dropped from the queue
+// while borrowed is freed by its last borrower.
+type frame struct {
+	seq  uint64
+	refs int // guarded by Port.mu
+
+	mu sync.Mutex
+	c  *chain.Chain // guarded by mu; nil once taken
+}
+
+// rxQueue is the bounded queue of a port's received frames, oldest first,
+// in ascending sequence numbers. A frame can leave from anywhere (Take),
+// so it is a ring that closes gaps by moving the shorter side. Its methods
+// need Port.mu held.
+type rxQueue struct {
+	ring    []*frame
+	head, n int
+	spare   []*frame // frame structs to reuse, so receiving allocates none
+}
+
+func newRxQueue(capacity int) rxQueue {
+	return rxQueue{ring: make([]*frame, capacity)}
+}
+
+func (q *rxQueue) full() bool { return q.n == len(q.ring) }
+
+// at is the i-th oldest queued frame.
+func (q *rxQueue) at(i int) *frame { return q.ring[(q.head+i)%len(q.ring)] }
+
+func (q *rxQueue) set(i int, f *frame) { q.ring[(q.head+i)%len(q.ring)] = f }
+
+// newFrame makes (or reuses) a frame holding c, with the queue's
+// reference.
+func (q *rxQueue) newFrame(seq uint64, c *chain.Chain) *frame {
+	var f *frame
+	if k := len(q.spare); k > 0 {
+		f, q.spare = q.spare[k-1], q.spare[:k-1]
+	} else {
+		f = new(frame)
+	}
+	f.seq, f.refs, f.c = seq, 1, c
+	return f
+}
+
+// recycle keeps f for reuse once nothing refers to it.
+func (q *rxQueue) recycle(f *frame) {
+	*f = frame{}
+	if len(q.spare) < len(q.ring) {
+		q.spare = append(q.spare, f)
+	}
+}
+
+// pushBack queues f as the newest frame; the queue must not be full.
+func (q *rxQueue) pushBack(f *frame) {
+	q.n++
+	q.set(q.n-1, f)
+}
+
+// popFront removes the oldest frame; the queue must not be empty.
+func (q *rxQueue) popFront() *frame {
+	f := q.at(0)
+	q.set(0, nil)
+	q.head = (q.head + 1) % len(q.ring)
+	q.n--
+	return f
+}
+
+// find returns the index of the frame of sequence number seq, or -1.
+func (q *rxQueue) find(seq uint64) int {
+	lo, hi := 0, q.n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if q.at(mid).seq < seq {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < q.n && q.at(lo).seq == seq {
+		return lo
+	}
+	return -1
+}
+
+// removeAt removes the i-th oldest frame, closing the gap from the nearer
+// end.
+func (q *rxQueue) removeAt(i int) *frame {
+	f := q.at(i)
+	if i < q.n/2 {
+		for j := i; j > 0; j-- {
+			q.set(j, q.at(j-1))
+		}
+		q.popFront()
+		return f
+	}
+	for j := i; j < q.n-1; j++ {
+		q.set(j, q.at(j+1))
+	}
+	q.set(q.n-1, nil)
+	q.n--
+	return f
+}

@@ -1,0 +1,42 @@
+package netdev
+
+import (
+	"sync/atomic"
+
+	"github.com/pondfs/pondfs/pond"
+)
+
+// Stats is a snapshot of one port's counters.
+type Stats struct {
+	// RxPackets and RxBytes count the frames queued (each got a sequence
+	// number) and their bytes.
+	RxPackets, RxBytes uint64
+	// RxDropped counts received frames lost: read while the pond or the
+	// port's account had no buffer, too long for the buffer they were read
+	// into, or dropped from a full queue as the oldest.
+	RxDropped uint64
+	// TxPackets and TxBytes count the frames the device took; TxErrors
+	// those it refused (a frame of a bad size is refused before the device
+	// sees it, and not counted).
+	TxPackets, TxBytes, TxErrors uint64
+	// RxQueue is how many received frames are queued now, RxQueueMax how
+	// many the queue holds (--rx-queue).
+	RxQueue, RxQueueMax uint64
+}
+
+// Fields lists the snapshot as SPEC.md's netdev/<if>/stats names it.
+func (s Stats) Fields() []pond.Field {
+	return []pond.Field{
+		{Name: "rx_packets", Value: s.RxPackets}, {Name: "rx_bytes", Value: s.RxBytes},
+		{Name: "rx_dropped", Value: s.RxDropped}, {Name: "tx_packets", Value: s.TxPackets},
+		{Name: "tx_bytes", Value: s.TxBytes}, {Name: "tx_errors", Value: s.TxErrors},
+		{Name: "rx_queue", Value: s.RxQueue}, {Name: "rx_queue_max", Value: s.RxQueueMax},
+	}
+}
+
+// counters are a port's live counters; the queue length is read from the
+// queue itself.
+type counters struct {
+	rxPackets, rxBytes, rxDropped atomic.Uint64
+	txPackets, txBytes, txErrors  atomic.Uint64
+}

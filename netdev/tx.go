@@ -1,0 +1,60 @@
+package netdev
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pondfs/pondfs/chain"
+)
+
+// Send transmits all of c's bytes (layer 0, whatever layers are pushed)
+// as one frame, with a single writev(2) of its segments: no copy. The
+// frame must be EthHeaderLen to MaxFrame bytes long, else Send fails with
+// ErrFrameSize. A device error is counted in tx_errors and returned (it
+// wraps ErrDeviceGone once the device is removed, ErrClosed after Close).
+//
+// Send consumes c: it is freed whether or not the frame went out, except
+// when c is nil or already freed (an error wrapping chain.ErrInvalid).
+func (p *Port) Send(c *chain.Chain) error {
+	if _, err := c.Layer(0); err != nil {
+		return fmt.Errorf("send on %s: %w", p.Name(), err)
+	}
+	defer c.Free()
+	for c.Depth() > 0 {
+		if err := c.Pop(); err != nil {
+			return fmt.Errorf("send on %s: %w", p.Name(), err)
+		}
+	}
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	p.txIov = c.Iovecs(p.txIov[:0])
+	err := p.transmit(p.txIov, c.ChainLen())
+	clear(p.txIov) // keep no slice of a buffer about to be freed
+	return err
+}
+
+// SendBytes transmits frame as one frame, as Send does; frame is only
+// borrowed for the call.
+func (p *Port) SendBytes(frame []byte) error {
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	p.txIov = append(p.txIov[:0], frame)
+	err := p.transmit(p.txIov, len(frame))
+	clear(p.txIov)
+	return err
+}
+
+// transmit writes the n bytes of iov as one frame, counts it and shows it
+// to the captures. The caller holds txMu.
+func (p *Port) transmit(iov [][]byte, n int) error {
+	if _, err := p.dev.Writev(iov); err != nil {
+		if !errors.Is(err, ErrFrameSize) {
+			p.stats.txErrors.Add(1)
+		}
+		return err
+	}
+	p.stats.txPackets.Add(1)
+	p.stats.txBytes.Add(uint64(n))
+	p.publishv(iov, n)
+	return nil
+}
