@@ -3,7 +3,6 @@ package pond
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"sync/atomic"
 )
 
@@ -35,6 +34,15 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 	}
 	l.disown(lk)
 	return p.getSlow(a, ci, true)
+}
+
+// SizeFor is the size of the buffer Get(a, size) takes when the smallest
+// pool that fits has one, or 0 when size exceeds every buffer.
+func (p *Pond) SizeFor(size int) int {
+	if ci := p.fit(size); ci >= 0 {
+		return p.pools[ci].size
+	}
+	return 0
 }
 
 // fit is the index of the smallest pool whose buffers hold size bytes, or -1.
@@ -206,7 +214,8 @@ func (p *Pond) GetList(a *Account, n int, dst []Buf) ([]Buf, error) {
 		}
 	}
 	err := ErrExhausted
-	for _, pl := range p.plans(n) {
+	plans, k := p.plans(n)
+	for _, pl := range plans[:k] {
 		out, perr := p.getPlan(a, pl, dst)
 		if perr == nil {
 			return out, nil
@@ -225,28 +234,27 @@ type plan struct {
 }
 
 // plans lists the ways to hold n bytes with one bulk size each, fewest
-// buffers first, then fewest bytes.
-func (p *Pond) plans(n int) []plan {
-	var out []plan
+// buffers first, then fewest bytes. It fills a fixed array so that large
+// chains cost no heap allocation.
+func (p *Pond) plans(n int) ([maxClasses]plan, int) {
+	var out [maxClasses]plan
+	k := 0
 	for bulk, c := range p.pools {
 		count := (n + c.size - 1) / c.size
 		tail := p.fit(n - (count-1)*c.size)
-		out = append(out, plan{bulk, tail, count, (count-1)*c.size + p.pools[tail].size})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].count != out[j].count {
-			return out[i].count < out[j].count
+		pl := plan{bulk, tail, count, (count-1)*c.size + p.pools[tail].size}
+		i := k
+		for ; i > 0 && pl.before(out[i-1]); i-- {
+			out[i] = out[i-1]
 		}
-		return out[i].total < out[j].total
-	})
-	return out
+		out[i] = pl
+		k++
+	}
+	return out, k
 }
 
-func appendOK(dst []Buf, b Buf, err error) ([]Buf, error) {
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, b), nil
+func (pl plan) before(o plan) bool {
+	return pl.count < o.count || pl.count == o.count && pl.total < o.total
 }
 
 // getPlan takes the buffers of a plan, the tail with fallback to larger
@@ -276,4 +284,11 @@ func (p *Pond) getOne(a *Account, ci int, fallback bool) (Buf, error) {
 		return p.Get(a, p.pools[ci].size)
 	}
 	return p.getSlow(a, ci, false)
+}
+
+func appendOK(dst []Buf, b Buf, err error) ([]Buf, error) {
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b), nil
 }

@@ -37,6 +37,9 @@ type Buf struct {
 // Valid reports whether b refers to a buffer.
 func (b Buf) Valid() bool { return b.m != nil }
 
+// Pond is the pond the buffer belongs to.
+func (b Buf) Pond() *Pond { return b.c.pond }
+
 // Size is the buffer's capacity in bytes (its class's size).
 func (b Buf) Size() int { return b.c.size }
 

@@ -214,3 +214,22 @@ func TestGetTooLarge(t *testing.T) {
 	p.Put(b)
 	checkQuiet(t, p, nil)
 }
+
+// Chains larger than the largest buffer take lists on their hot path.
+func TestGetListNoHeap(t *testing.T) {
+	p := newTestPond(t, DefaultConfig())
+	a := newAccount(t, p, "a", 64<<20)
+	dst := make([]Buf, 0, 8)
+	n := testing.AllocsPerRun(100, func() {
+		out, err := p.GetList(a, 100000, dst[:0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range out {
+			p.Put(b)
+		}
+	})
+	if n != 0 {
+		t.Fatalf("GetList(100000): %v heap allocations per call, want 0", n)
+	}
+}
