@@ -50,5 +50,18 @@
 // CPU, so the common path touches no shared cache line; the class's depot
 // is reached only when a magazine runs empty or full. A hard max stays hard:
 // when the depot is empty the allocating CPU steals from the other CPUs'
-// magazines before it reports exhaustion.
+// magazines before it reports exhaustion. The get/put path takes no locked
+// instruction at all on amd64: see local_fast.go for the asymmetric
+// barrier that lets a CPU own its magazines while a stealer can still
+// reach them.
+//
+// # Stats
+//
+// Counters live per CPU and are summed when read, so reading stats never
+// stops allocation. A snapshot sums every CPU's allocations before every
+// CPU's frees: under concurrent use it may understate what is in use,
+// never overstate it, and buffers == free + in_use holds in every
+// snapshot. High-water marks are raised from such snapshots, taken on
+// every slow path and every stats read, so they never exceed a real peak
+// but can miss one that came and went between two of them.
 package pond
