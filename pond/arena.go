@@ -12,25 +12,39 @@ import (
 // without touching a neighbour.
 const pageSize = 4096
 
-// arena is one memfd mapped MAP_SHARED at its whole reserved size. Ranges
-// are handed out page-aligned; the file is extended to cover them and never
-// shrunk (it is sealed against that), and released ranges are punched out
-// and kept for reuse.
+// arena is one memfd mapped MAP_SHARED once over a reservation of address
+// space. Ranges are handed out page-aligned; the file is extended to cover
+// them and never shrunk (it is sealed against that), and released ranges
+// are punched out and kept for reuse.
+//
+// The memory bound (max) limits the bytes of live ranges, not how high
+// they reach: pools that grow and shrink in turn leave holes of many sizes,
+// and a pool may find no hole its slab fits although little is in use. So
+// the reservation is a few times the bound (address space under
+// MAP_NORESERVE costs nothing until touched), and holes are reused best
+// fit, so fragmentation costs address space rather than usable memory.
 type arena struct {
 	fd  int
 	mem []byte // the whole reservation; borrowed by every buffer
+	max int64  // the memory bound: bytes of live ranges
 
 	mu    sync.Mutex // guards the fields below
+	live  int64      // bytes of ranges handed out and not released
 	top   int64      // end of the highest range ever handed out
 	size  int64      // current file size (>= top)
 	holes []span     // released ranges below top, sorted by offset
 }
 
+// reserveFactor is how much address space the arena reserves per byte of
+// its memory bound; see arena.
+const reserveFactor = 4
+
 // span is a range of the arena.
 type span struct{ off, len int64 }
 
-func newArena(reserve int64) (*arena, error) {
-	reserve = roundUp(reserve, pageSize)
+func newArena(max int64) (*arena, error) {
+	max = roundUp(max, pageSize)
+	reserve := min(reserveFactor*max, maxArena)
 	fd, err := unix.MemfdCreate("pond", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("create arena memfd: %w", err)
@@ -45,7 +59,7 @@ func newArena(reserve int64) (*arena, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("seal arena: %w", err)
 	}
-	return &arena{fd: fd, mem: mem}, nil
+	return &arena{fd: fd, mem: mem, max: max}, nil
 }
 
 func (a *arena) close() error {
@@ -56,26 +70,30 @@ func (a *arena) close() error {
 	return err
 }
 
-// alloc hands out n bytes (rounded up to pages): a released range that fits
-// first, else fresh space at the top, extending the file. It reports false
-// when the reservation is full.
+// alloc hands out n bytes (rounded up to pages): the released range that
+// fits best, else fresh space at the top, extending the file. It reports
+// false when the memory bound or the reservation would be passed.
 func (a *arena) alloc(n int64) (int64, bool, error) {
 	n = roundUp(n, pageSize)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if off, ok := a.takeHoleLocked(n); ok {
-		return off, true, nil
-	}
-	if a.top+n > int64(len(a.mem)) {
+	if a.live+n > a.max {
 		return 0, false, nil
 	}
-	off := a.top
-	if end := off + n; end > a.size {
-		if err := a.extendLocked(end); err != nil {
-			return 0, false, err
+	off, ok := a.takeHoleLocked(n)
+	if !ok {
+		if a.top+n > int64(len(a.mem)) {
+			return 0, false, nil
 		}
+		off = a.top
+		if end := off + n; end > a.size {
+			if err := a.extendLocked(end); err != nil {
+				return 0, false, err
+			}
+		}
+		a.top += n
 	}
-	a.top += n
+	a.live += n
 	return off, true, nil
 }
 
@@ -97,19 +115,24 @@ func (a *arena) extendLocked(end int64) error {
 	return nil
 }
 
+// takeHoleLocked takes n bytes from the smallest hole that holds them.
 func (a *arena) takeHoleLocked(n int64) (int64, bool) {
+	best := -1
 	for i, h := range a.holes {
-		if h.len < n {
-			continue
+		if h.len >= n && (best < 0 || h.len < a.holes[best].len) {
+			best = i
 		}
-		if h.len == n {
-			a.holes = append(a.holes[:i], a.holes[i+1:]...)
-		} else {
-			a.holes[i] = span{h.off + n, h.len - n}
-		}
-		return h.off, true
 	}
-	return 0, false
+	if best < 0 {
+		return 0, false
+	}
+	h := a.holes[best]
+	if h.len == n {
+		a.holes = append(a.holes[:best], a.holes[best+1:]...)
+	} else {
+		a.holes[best] = span{h.off + n, h.len - n}
+	}
+	return h.off, true
 }
 
 // release punches the range out of the file, so its pages stop counting as
@@ -122,6 +145,7 @@ func (a *arena) release(off, n int64) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.live -= n
 	a.holes = append(a.holes, span{off, n})
 	sort.Slice(a.holes, func(i, j int) bool { return a.holes[i].off < a.holes[j].off })
 	a.holes = mergeSpans(a.holes)

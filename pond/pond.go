@@ -71,15 +71,16 @@ func (p *Pond) Close() error {
 // The pond owns it: do not close it.
 func (p *Pond) Fd() int { return p.arena.fd }
 
-// Arena borrows the whole arena mapping; a buffer's bytes are at
-// [Offset, Offset+Size). Valid until Close.
+// Arena borrows the whole arena mapping, a reservation a few times
+// ArenaMax; a buffer's bytes are at [Offset, Offset+Size). Valid until
+// Close.
 func (p *Pond) Arena() []byte { return p.arena.mem }
 
 // ArenaBytes is the current size of the arena file.
 func (p *Pond) ArenaBytes() int64 { return p.arena.fileSize() }
 
-// ArenaMax is the arena's reserved size, the pond's upper bound.
-func (p *Pond) ArenaMax() int64 { return int64(len(p.arena.mem)) }
+// ArenaMax is the pond's upper bound: the most bytes its pools may hold.
+func (p *Pond) ArenaMax() int64 { return p.arena.max }
 
 // Pools returns the pools in ascending size. The slice is the caller's.
 func (p *Pond) Pools() []*Pool { return append([]*Pool(nil), p.pools...) }
