@@ -58,9 +58,9 @@ load helpers
 	stop_pondd
 }
 
-@test "--tap is refused for now, and nothing is mounted or made" {
-	run_x 1 "$PONDD" --mount "$MNT" --tap tap0
-	assert "${lines[0]}" =~ "not supported yet" "tap refusal"
-	assert "${#lines[@]}" -eq 1 "lines on stderr"
+@test "--tap given twice is a bad flag, and nothing is mounted or made" {
+	run_x 2 "$PONDD" --mount "$MNT" --tap tap0 --tap tap0
+	assert "${lines[0]}" =~ "--tap tap0: given twice" "refusal"
 	[ ! -e "$MNT" ] || die "--tap made the mount point"
+	run_x 1 ip link show dev tap0
 }

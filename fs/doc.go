@@ -6,6 +6,9 @@
 //	README  stats  metrics  arena          made at the top, once
 //	pools/<size>/{stats,slabs,ctl}         one per pool; fixed with the pond
 //	accounts/<name>/{stats,limit}          one per account, as accounts appear
+//	chains/new  chains/<id>/               one chain directory per chain
+//	netdev/<if>/{stats,tx,inject,capture}  one per device; fixed with the tree
+//	netdev/<if>/rx/<seq>/                  one chain directory per queued frame
 //
 // The skeleton is static: the root builds it in OnAdd from persistent
 // inodes, and only directories whose entries come and go (accounts/) look
@@ -25,10 +28,18 @@
 //     where the kernel allows it (zero copy), served by the daemon where it
 //     does not.
 //
+// A chain directory (chainDir: data, ctl, segments, stats,
+// layers/<k>/{data,info}) shows one chain over a chainSource, which lends
+// the chain for each operation: an entry of the chains/ registry, or a
+// frame in a device's receive queue. Its data files are read and written
+// with direct I/O and mapped through the page cache, which chaindircache.go
+// keeps coherent.
+//
 // # Who owns what
 //
 // The tree owns no state the pond could own: each file asks the pond when
-// it is opened. The pond is the caller's; the tree never closes it.
+// it is opened. The pond is the caller's; the tree never closes it. The
+// chains of chains/ are the tree's: FreeChains frees them after unmount.
 //
 // # Errors
 //

@@ -1,9 +1,12 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"syscall"
 
+	"github.com/pondfs/pondfs/chain"
+	"github.com/pondfs/pondfs/netdev"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -17,6 +20,19 @@ var (
 	// errNotPermitted: an operation the file never takes (truncating the
 	// arena, changing a mode).
 	errNotPermitted = errors.New("operation not permitted on this file")
+	// errWriteOnly: a read of a file that only takes writes (netdev's tx
+	// and inject).
+	errWriteOnly = errors.New("write-only file")
+	// errNoDevice: no device of that name under netdev/.
+	errNoDevice = errors.New("no such device")
+	// errNoChain: no chain of that name in chains/, or it is gone.
+	errNoChain = errors.New("no such chain")
+	// errChainExists: mkdir of a chain name in use.
+	errChainExists = errors.New("chain name in use")
+	// errNameTooLong: a chain name longer than chains/ takes.
+	errNameTooLong = errors.New("chain name too long")
+	// errLayerGone: a file of layers/<k>/ after layer k was popped.
+	errLayerGone = errors.New("no such layer")
 )
 
 // errnoOf is the one place an error becomes an errno. It looks through
@@ -44,6 +60,31 @@ func errnoOf(err error) syscall.Errno {
 		return syscall.EPERM
 	// The chain sentinels (issue #5) and the netdev ones (issue #6) join
 	// the cases above; the errno for each is in SPEC.md's error table.
+	case errors.Is(err, chain.ErrRange), errors.Is(err, chain.ErrNarrowView),
+		errors.Is(err, chain.ErrNoLayer), errors.Is(err, chain.ErrInvalid):
+		return syscall.EINVAL
+	case errors.Is(err, chain.ErrTooLong):
+		return syscall.EFBIG
+	case errors.Is(err, errNoChain), errors.Is(err, errLayerGone):
+		return syscall.ENOENT
+	case errors.Is(err, errChainExists):
+		return syscall.EEXIST
+	case errors.Is(err, errNameTooLong):
+		return syscall.ENAMETOOLONG
+	case errors.Is(err, netdev.ErrFrameSize), errors.Is(err, netdev.ErrPcapFormat):
+		return syscall.EINVAL
+	case errors.Is(err, netdev.ErrNoFrame), errors.Is(err, errNoDevice):
+		return syscall.ENOENT
+	case errors.Is(err, netdev.ErrBusy):
+		return syscall.EBUSY
+	case errors.Is(err, netdev.ErrDeviceGone), errors.Is(err, netdev.ErrClosed):
+		return syscall.EIO
+	case errors.Is(err, errWriteOnly):
+		return syscall.EACCES
+	// A FUSE request the kernel interrupted (a signal to the reader of
+	// capture) ends with EINTR, as go-fuse asks of a node that honours it.
+	case errors.Is(err, context.Canceled):
+		return syscall.EINTR
 	case errors.As(err, &errno):
 		return errno
 	default:

@@ -11,8 +11,8 @@ import (
 
 // metricGroup is one kind of thing the metrics file covers, rendered from
 // the same stats snapshots as the stats files: the pond itself (no label),
-// each pool (label size) and each account (label account). netdev/ (issue
-// #6) adds one with label device.
+// each pool (label size), each account (label account) and each device
+// (label device).
 type metricGroup struct {
 	prefix  string // prepended to each stats name: pond_, pond_pool_, …
 	label   string // names a member; empty for the pond itself
@@ -29,6 +29,8 @@ type metricMember struct {
 // the _total suffix and TYPE counter; every other name is a gauge.
 var counters = map[string]bool{
 	"allocs": true, "frees": true, "fails": true, "waits": true, "grows": true, "shrinks": true,
+	"rx_packets": true, "rx_bytes": true, "rx_dropped": true,
+	"tx_packets": true, "tx_bytes": true, "tx_errors": true, "capture_lost": true,
 }
 
 // metricHelp is the HELP text of each metric, by name without _total.
@@ -62,6 +64,16 @@ var metricHelp = map[string]string{
 	"pond_account_allocs":           "Allocations charged to the account.",
 	"pond_account_fails":            "Allocations refused because the account was at its limit.",
 	"pond_account_waits":            "Allocations that waited for the account to drop below its limit.",
+	"pond_netdev_rx_packets":        "Frames the device received and queued.",
+	"pond_netdev_rx_bytes":          "Bytes of the frames the device received and queued.",
+	"pond_netdev_rx_dropped":        "Received frames lost: no buffer, too long, or dropped from a full queue.",
+	"pond_netdev_tx_packets":        "Frames sent on the device.",
+	"pond_netdev_tx_bytes":          "Bytes of the frames sent on the device.",
+	"pond_netdev_tx_errors":         "Frames the device refused.",
+	"pond_netdev_rx_queue":          "Received frames queued now.",
+	"pond_netdev_rx_queue_max":      "Received frames the queue holds before it drops the oldest.",
+	"pond_netdev_up":                "1 while the device receives, 0 once it is gone.",
+	"pond_netdev_capture_lost":      "Frames captures of the device lost because their reader was too slow.",
 }
 
 // metrics renders every stats value in the Prometheus text exposition
@@ -79,8 +91,12 @@ func (t *Tree) metricGroups() []metricGroup {
 	for _, a := range t.pond.Accounts() {
 		accounts.members = append(accounts.members, metricMember{a.Name(), a.Stats().Fields()})
 	}
+	devices := metricGroup{prefix: "pond_netdev_", label: "device"}
+	for _, d := range t.devices {
+		devices.members = append(devices.members, metricMember{d.port.Name(), d.fields()})
+	}
 	top := metricGroup{prefix: "pond_", members: []metricMember{{fields: t.totals()}}}
-	return []metricGroup{top, pools, accounts}
+	return []metricGroup{top, pools, accounts, devices}
 }
 
 // withoutField drops the field a label already carries.

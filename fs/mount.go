@@ -59,6 +59,10 @@ func (t *Tree) Mount(dir string, mo MountOptions) (*fuse.Server, error) {
 			DirectMountStrict: direct,
 			DisableXAttrs:     true,
 			Logger:            t.log,
+			// A chain's data file is read and written with direct I/O and
+			// still mapped with mmap(MAP_SHARED) through the page cache
+			// (chaindircache.go); without this the kernel refuses the map.
+			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
 		},
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,

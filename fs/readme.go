@@ -45,12 +45,99 @@ accounts/NAME/
   limit     the byte limit; read it, or write a new one:
               echo 64MiB > accounts/fs/limit
               cat accounts/fs/limit
+chains/     packet buffers: each chain a directory of files
+  new       each read makes an empty chain and prints its id
+              id=$(cat chains/new)
+            or make one with a name (A-Z a-z 0-9 . _ -, up to 64 bytes,
+            not starting with a dot), and free it with rmdir:
+              mkdir chains/pkt
+              rmdir chains/pkt
+  ID/data   the chain's bytes (the top layer) as a plain file:
+              echo hello > chains/$id/data        replace
+              echo more >> chains/$id/data        append
+              printf X | dd of=chains/$id/data bs=1 seek=3 conv=notrunc
+              truncate -s 100 chains/$id/data     shrink or zero-extend
+              cp big.bin chains/$id/data; cmp big.bin chains/$id/data
+            mmap(MAP_SHARED) works for reading and writing (msync hands
+            writes over at once). A mapping sees changes made through data,
+            ctl and layers/ at once, and writes made straight into arena
+            within a tenth of a second: pondd never sees those, so it
+            refreshes the mappings of open data files ten times a second.
+            msync before changing a mapped chain through ctl.
+  ID/ctl    one command per line; the first that fails fails the write
+            and the lines before it stay done:
+              push OFF [LEN]  show bytes OFF..OFF+LEN of the view as a new
+                              top layer (LEN: to the end)
+              pop             drop the top layer
+              prepend N       N zero bytes in front
+              trim-front N    drop N bytes from the front
+              trim-back N     drop N bytes from the back
+              pullup N        make the first N bytes one buffer
+              split N         bytes N.. move to a new chain (no copy)
+              clone           a new chain sharing every buffer (a write
+                              to either copies first)
+              send IF         send the whole chain on device IF; the
+                              chain is used up
+            reading ctl on the same descriptor gives the outcome of the
+            last command: ok, error: <reason>, or the new chain's id
+              exec 3<>chains/$id/ctl; echo "split 5" >&3; read new <&3
+  ID/segments  the view's runs of pond memory, one per line:
+            "<buf_size> <arena_offset> <length> <refs>"; map arena and
+            read or write length bytes at each arena_offset: no copy at
+            all (refs above 1: other chains share that buffer and see
+            what you write there)
+  ID/stats  length (of the view), chain_length, segments, layers,
+            headroom, tailroom
+  ID/layers/K/  K = 0 (the whole chain) up to the top layer
+    data    the bytes of layer K; writes land in the chain
+    info    offset and length of layer K inside layer K-1, and proto when
+            it has one
+            a layer narrower than the one beneath cannot grow: a write
+            past its end fails (Invalid argument) rather than put bytes
+            among ones it hides
+            chains made here are charged to accounts/fs, keep 64 bytes of
+            headroom, grow to at most 64 MiB, and wait at most 0.1 s for
+            buffers
+netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
+  stats     rx_packets, rx_bytes, rx_dropped, tx_packets, tx_bytes,
+            tx_errors, rx_queue, rx_queue_max, up (0 once the device is
+            gone), capture_lost
+  rx/SEQ/   each received frame still queued, oldest first, numbered from 1;
+            a chain directory like those in chains/: data is the innermost
+            payload, layers/0/data the whole frame, layers/K/info names each
+            header it recognised (ethernet, vlan, arp, ipv4, ipv6, icmp,
+            icmpv6, udp, tcp, payload)
+              cat netdev/tap0/rx/7/data
+              cat netdev/tap0/rx/7/layers/1/info
+            rmdir consumes a frame; when the queue is full the oldest is
+            dropped and counted in rx_dropped
+              rmdir netdev/tap0/rx/7
+            send a frame on another device (it is consumed):
+              echo "send tap1" > netdev/tap0/rx/7/ctl
+            forward everything queued:
+              for f in netdev/tap0/rx/*; do echo "send tap1" > $f/ctl; done
+  tx        each write is one Ethernet frame, sent on the device
+              xxd -r -p frame.hex > netdev/tap0/tx
+              printf '\x02\x00...' > netdev/tap0/tx
+  inject    write a pcap stream: every record is sent, in order
+              cat x.pcap > netdev/tap0/inject
+  capture   each open reads a pcap stream of every frame received or sent
+            from then on; a read waits for the next frame (Ctrl-C stops it)
+            and the stream ends when the device goes away
+              tcpdump -n -r netdev/tap0/capture
+            a reader slower than the frames loses some, counted in
+            capture_lost; the device never waits for it
 
 A failed write says why in pondd's log, and returns a plain error:
   Invalid argument      a malformed command or number
   Permission denied     the file does not take writes (stats, metrics, ...)
   Operation not permitted  the file does not take that change (truncating arena)
-  No such file          no such pool or account
+  No such file          no such pool, account, chain, layer, device or frame
+  File exists           a chain of that name is there already
+  File too large        a chain would grow past 64 MiB
+  No buffer space       the pond could not supply buffers in time
+  Disk quota exceeded   the account (accounts/fs for chains) is at its limit
+  Input/output error    the device is gone, or refused the frame
 `
 
 // readme produces the tree's README.

@@ -38,6 +38,8 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 	addFile(ctx, &r.Inode, "arena", &arenaFile{t: t})
 	t.addPools(ctx, addDir(ctx, &r.Inode, "pools", &dirNode{t: t}))
 	addDir(ctx, &r.Inode, "accounts", &accountsDir{t: t})
+	t.addChains(ctx, &r.Inode)
+	t.addNetdev(ctx, addDir(ctx, &r.Inode, "netdev", &dirNode{t: t}))
 }
 
 // totals are the top-level stats: the pond's totals with the tree's chain

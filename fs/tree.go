@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pondfs/pondfs/chain"
+	"github.com/pondfs/pondfs/netdev"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -28,6 +30,10 @@ type Options struct {
 	// passthrough would map the pond's memory directly, so that the
 	// fallback can be exercised on a kernel that has passthrough.
 	NoZeroCopy bool
+	// Ports are the devices shown under netdev/, one directory each, by
+	// name. The caller owns them: it closes them after the tree is
+	// unmounted, and may close one earlier (a device that went away).
+	Ports []*netdev.Port
 }
 
 // Tree is the file tree of one pond, as SPEC.md describes it. It owns no
@@ -46,6 +52,19 @@ type Tree struct {
 	// chains counts the chains the tree holds, for the top-level stats. It
 	// reports zero until chains/ (issue #5) sets it.
 	chains func() uint64
+	// reg holds the chains of chains/, and hands every chain directory its
+	// inode numbers.
+	reg *chainRegistry
+	// send transmits a chain's bytes (layer 0) as one frame on the device
+	// named ifName, for a chain directory's `send IF`. It borrows c: it
+	// neither keeps nor frees it, and the chain directory consumes the chain
+	// once send returns nil. A failed send must leave c as it was.
+	send func(ifName string, c *chain.Chain) error
+	// caches refreshes the page caches of open chain data files.
+	caches *cacheRefresher
+
+	// devices are the Ports of Options, in order, as netdev/ shows them.
+	devices []*device
 }
 
 // New makes the tree of p and the FSAccount if p has none. It does not
@@ -61,6 +80,10 @@ func New(p *pond.Pond, opt Options) (*Tree, error) {
 	if _, err := p.NewAccount(FSAccount, limit); err != nil && !errors.Is(err, pond.ErrExists) {
 		return nil, fmt.Errorf("new tree: %w", err)
 	}
+	devices, err := newDevices(opt.Ports)
+	if err != nil {
+		return nil, fmt.Errorf("new tree: %w", err)
+	}
 	return &Tree{
 		pond:       p,
 		log:        opt.Log,
@@ -69,6 +92,10 @@ func New(p *pond.Pond, opt Options) (*Tree, error) {
 		gid:        uint32(os.Getegid()),
 		made:       time.Now(),
 		chains:     func() uint64 { return 0 },
+		reg:        newChainRegistry(),
+		caches:     newCacheRefresher(),
+		send:       sender(devices),
+		devices:    devices,
 	}, nil
 }
 

@@ -131,10 +131,25 @@ func (cfg config) check() error {
 	if cfg.rxQueue < 1 {
 		return fmt.Errorf("--rx-queue %d: want at least 1", cfg.rxQueue)
 	}
+	if name, ok := repeated(cfg.taps); ok {
+		return fmt.Errorf("--tap %s: given twice (one device feeds one port)", name)
+	}
 	if err := cfg.pond.Validate(); err != nil {
 		return fmt.Errorf("--pools/--arena-max: %w", err)
 	}
 	return nil
+}
+
+// repeated finds a name given more than once.
+func repeated(names []string) (string, bool) {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return n, true
+		}
+		seen[n] = true
+	}
+	return "", false
 }
 
 // sizeValue is a byte count flag that takes units (256MiB, 1GiB).

@@ -72,6 +72,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--pools", "100"}, nil, "multiple of 8"},
 		{[]string{"--pools", "2048,128"}, nil, "ascend"},
 		{[]string{"--rx-queue", "0"}, nil, "--rx-queue 0"},
+		{[]string{"--tap", "a", "--tap", "b", "--tap", "a"}, nil, "--tap a: given twice"},
 		{[]string{"stray"}, nil, `unexpected argument "stray"`},
 		{nil, []string{"POND_RX_QUEUE", "many"}, "POND_RX_QUEUE"},
 	} {
@@ -101,7 +102,7 @@ func TestRunExitStatus(t *testing.T) {
 		{args: []string{"--help"}, code: 0, stdout: "--arena-max SIZE", emptyErr: true},
 		{args: []string{"--version"}, code: 0, stdout: "pondd " + version + "\n", emptyErr: true},
 		{args: []string{"--bogus"}, code: 2, stderr: "Usage: pondd", emptyOut: true},
-		{args: []string{"--tap", "tap0"}, code: 1, stderr: "not supported yet", emptyOut: true},
+		{args: []string{"--tap", "tap0", "--tap", "tap0"}, code: 2, stderr: "--tap tap0: given twice", emptyOut: true},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)

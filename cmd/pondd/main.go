@@ -11,7 +11,6 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -43,10 +42,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	logger := log.New(stderr, "pondd: ", 0)
-	if len(cfg.taps) > 0 {
-		logger.Printf("--tap %s: TAP devices are not supported yet (issue #6)", strings.Join(cfg.taps, ", "))
-		return 1
-	}
 	if err := serve(cfg, logger); err != nil {
 		logger.Print(err)
 		return 1
@@ -54,14 +49,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// serve makes the pond, mounts its tree and serves it until a signal or an
-// umount ends it.
+// serve makes the pond, opens the devices that feed it, mounts its tree
+// and serves it until a signal or an umount ends it.
 func serve(cfg config, logger *log.Logger) error {
 	p, err := pond.New(cfg.pond)
 	if err != nil {
 		return err
 	}
-	detached, err := serveTree(cfg, p, logger)
+	devs, err := openDevices(cfg, p, logger)
+	if err != nil {
+		closePond(p, logger)
+		return err
+	}
+	detached, err := serveTree(cfg, p, devs, logger)
+	devs.close(logger)
 	if !detached {
 		closePond(p, logger)
 	}
@@ -71,8 +72,8 @@ func serve(cfg config, logger *log.Logger) error {
 // serveTree mounts p's tree and serves it. It reports detached when the
 // mount was detached lazily, with files still open: the kernel may then
 // still send reads of the arena, so the pond must stay mapped until exit.
-func serveTree(cfg config, p *pond.Pond, logger *log.Logger) (detached bool, err error) {
-	tree, err := pfs.New(p, pfs.Options{Log: logger})
+func serveTree(cfg config, p *pond.Pond, devs *devices, logger *log.Logger) (detached bool, err error) {
+	tree, err := pfs.New(p, pfs.Options{Log: logger, Ports: devs.ports})
 	if err != nil {
 		return false, err
 	}
@@ -96,12 +97,20 @@ func serveTree(cfg config, p *pond.Pond, logger *log.Logger) (detached bool, err
 	if err := notify("READY=1"); err != nil {
 		logger.Print(err)
 	}
-	return wait(server, mp.path, sigs, logger)
+	detached, err = wait(server, mp.path, sigs, devs, logger)
+	if !detached {
+		// Nothing can reach the chains any more: give their buffers back,
+		// so that closing the pond finds every buffer home.
+		tree.FreeChains()
+	}
+	return detached, err
 }
 
 // wait serves until the tree is unmounted by someone else, or a signal
-// asks pondd to unmount it; detached as for serveTree.
-func wait(server *fuse.Server, path string, sigs <-chan os.Signal, logger *log.Logger) (detached bool, err error) {
+// asks pondd to unmount it; detached as for serveTree. The devices close
+// before the unmount: that ends the streams of capture readers, which
+// would otherwise keep the mount busy while they wait for frames.
+func wait(server *fuse.Server, path string, sigs <-chan os.Signal, devs *devices, logger *log.Logger) (detached bool, err error) {
 	served := make(chan struct{})
 	go func() {
 		server.Wait()
@@ -121,6 +130,7 @@ func wait(server *fuse.Server, path string, sigs <-chan os.Signal, logger *log.L
 			if err := notify("STOPPING=1"); err != nil {
 				logger.Print(err)
 			}
+			devs.close(logger)
 			detached, err := unmount(server, path, served, logger)
 			if err == nil {
 				logger.Printf("unmounted %s; exiting", path)

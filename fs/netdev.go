@@ -1,0 +1,76 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/pond"
+)
+
+// Modes of a device's files: tx and inject only take frames, and capture
+// shows every frame the device carries, so only the owner reads it.
+const (
+	modeWriteOnly = 0o200
+	modeCapture   = 0o400
+)
+
+// device is one port as netdev/<if>/ shows it. The port keeps every
+// counter but one: each capture counts the frames it lost, and forgets
+// them when it closes, so the tree adds up what closed captures lost.
+type device struct {
+	port *netdev.Port
+
+	mu         sync.Mutex                   // guards captures and lostClosed
+	captures   map[*netdev.Capture]struct{} // open captures of this device
+	lostClosed uint64                       // frames lost by captures now closed
+}
+
+// newDevices wraps ports, which must have names that can be directory
+// entries, each once.
+func newDevices(ports []*netdev.Port) ([]*device, error) {
+	devices := make([]*device, 0, len(ports))
+	seen := map[string]bool{}
+	for _, p := range ports {
+		if !validName(p.Name()) || seen[p.Name()] {
+			return nil, fmt.Errorf("device name %q empty, unusable as a file name or given twice: %w", p.Name(), pond.ErrInvalid)
+		}
+		seen[p.Name()] = true
+		devices = append(devices, &device{port: p, captures: map[*netdev.Capture]struct{}{}})
+	}
+	return devices, nil
+}
+
+// addNetdev adds netdev/<if>/{stats,tx,inject,capture,rx/} for every
+// device. The devices are fixed when the tree is made, so this part of the
+// skeleton is static; a device that goes away keeps its directory.
+func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
+	for _, d := range t.devices {
+		dd := addDir(ctx, dir, d.port.Name(), &dirNode{t: t})
+		addFile(ctx, dd, "stats", &dynFile{t: t, produce: func() []byte { return renderStats(d.fields()) }})
+		addFile(ctx, dd, "tx", &txFile{t: t, port: d.port})
+		addFile(ctx, dd, "inject", &injectFile{t: t, port: d.port})
+		addFile(ctx, dd, "capture", &captureFile{t: t, dev: d})
+		addDir(ctx, dd, "rx", newRxDir(t, d.port))
+	}
+}
+
+// fields are the device's stats: SPEC.md's names, then whether the device
+// still receives (up: 0 once it is gone or closed) and the frames its
+// captures lost to slow readers.
+func (d *device) fields() []pond.Field {
+	return append(d.port.Stats().Fields(),
+		pond.Field{Name: "up", Value: boolValue(d.up())},
+		pond.Field{Name: "capture_lost", Value: d.captureLost()})
+}
+
+func (d *device) up() bool {
+	select {
+	case <-d.port.Done():
+		return false
+	default:
+		return true
+	}
+}

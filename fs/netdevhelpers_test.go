@@ -1,0 +1,264 @@
+package fs
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pondfs/pondfs/netdev"
+)
+
+// testMaxFrame is what the memory devices carry: an MTU of 1500 with the
+// Ethernet header and a VLAN tag.
+const testMaxFrame = 1518
+
+// netMounted is a tree with memory devices, and the far end of each: what
+// the port sends the test reads there, and what the test writes there the
+// port receives. No kernel device is made, so nothing needs a namespace
+// beyond the mount's.
+type netMounted struct {
+	*mounted
+	ports map[string]*netdev.Port
+	peers map[string]*netdev.MemDevice
+}
+
+// mountDevices mounts a tree of a new pond with one memory device per
+// name, whose ports take cfg, and tears it all down when the test ends:
+// unmount, then the ports, then (newPond's cleanup) the pond.
+func mountDevices(t *testing.T, cfg netdev.Config, names ...string) *netMounted {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting the tree needs root (mount(2) without fusermount3)")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skipf("no FUSE here: %v", err)
+	}
+	m := &netMounted{
+		mounted: &mounted{dir: t.TempDir(), pond: newPond(t), log: &syncBuffer{}},
+		ports:   map[string]*netdev.Port{},
+		peers:   map[string]*netdev.MemDevice{},
+	}
+	cfg.Log = log.New(m.log, "", 0)
+	var ports []*netdev.Port
+	for _, name := range names {
+		dev, peer := netdev.NewMemPair(name, testMaxFrame, 1024)
+		port, err := netdev.NewPort(m.pond, dev, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			port.Close()
+			peer.Close()
+		})
+		m.ports[name], m.peers[name] = port, peer
+		ports = append(ports, port)
+	}
+	tree, err := New(m.pond, Options{Log: log.New(m.log, "", 0), Ports: ports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.tree = tree
+	server, err := tree.Mount(m.dir, MountOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := server.Unmount(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+	})
+	return m
+}
+
+// receive has the far end of dev send frames, for the port to receive,
+// and waits until the port has queued them all.
+func (m *netMounted) receive(t *testing.T, dev string, frames ...[]byte) {
+	t.Helper()
+	want := m.ports[dev].Stats().RxPackets + uint64(len(frames))
+	for _, f := range frames {
+		if _, err := m.peers[dev].Writev([][]byte{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, fmt.Sprintf("%s to receive %d frames", dev, len(frames)), func() bool {
+		return m.ports[dev].Stats().RxPackets >= want
+	})
+}
+
+// sent reads the next frame dev sent, from its far end.
+func (m *netMounted) sent(t *testing.T, dev string) []byte {
+	t.Helper()
+	got := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, netdev.MaxFrameLimit+1)
+		n, err := m.peers[dev].Read(buf)
+		if err != nil {
+			got <- nil
+			return
+		}
+		got <- buf[:n]
+	}()
+	select {
+	case f := <-got:
+		if f == nil {
+			t.Fatalf("%s sent nothing: its far end is closed", dev)
+		}
+		return f
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s sent nothing in 10s", dev)
+	}
+	return nil
+}
+
+// nothingSent checks that dev sent no frame the far end has not read.
+func (m *netMounted) nothingSent(t *testing.T, dev string) {
+	t.Helper()
+	if st := m.ports[dev].Stats(); st.TxPackets != 0 {
+		t.Errorf("%s sent %d frames, want none", dev, st.TxPackets)
+	}
+}
+
+// file writes data to a file of the test's temporary directory, for a
+// shell to read, and returns its path.
+func file(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// start runs script with bash in the background, from the top of the
+// mount, and kills it if the test ends first. Its stdin is a pipe that
+// stays open until then, so a read of it waits.
+func (m *netMounted) start(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", `cd "$MNT" && `+script)
+	cmd.Env = append(os.Environ(), "MNT="+m.dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		stdin.Close()
+	})
+	return cmd
+}
+
+// waitFor polls cond until it holds, and fails the test after 10s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// waitExit waits for cmd, at most 10s, and returns its error.
+func waitExit(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%v still runs after 10s", cmd.Args)
+	}
+	return nil
+}
+
+// captures is how many captures of the tree's device dev are open.
+func (m *netMounted) captures(dev string) int {
+	for _, d := range m.tree.devices {
+		if d.port.Name() == dev {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return len(d.captures)
+		}
+	}
+	return 0
+}
+
+// udpFrame is an Ethernet/IPv4/UDP frame carrying payload, with a correct
+// IPv4 header checksum.
+func udpFrame(payload string) []byte {
+	f := []byte{0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00}
+	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 99, 0, 2, 10, 99, 0, 1}
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(payload)))
+	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip))
+	udp := []byte{0x30, 0x39, 0x27, 0x0f, 0, 0, 0, 0}
+	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
+	return append(append(append(f, ip...), udp...), payload...)
+}
+
+func ipChecksum(h []byte) uint16 {
+	var sum uint32
+	for i := 0; i < len(h); i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(h[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
+}
+
+// pcapStream is a classic pcap stream of frames in byte order bo, with
+// nanosecond timestamps when nano, and link type linkType.
+func pcapStream(bo binary.AppendByteOrder, nano bool, linkType uint32, frames ...[]byte) []byte {
+	magic := uint32(0xa1b2c3d4)
+	if nano {
+		magic = 0xa1b23c4d
+	}
+	s := bo.AppendUint32(nil, magic)
+	s = bo.AppendUint16(s, 2)
+	s = bo.AppendUint16(s, 4)
+	s = bo.AppendUint32(s, 0)
+	s = bo.AppendUint32(s, 0)
+	s = bo.AppendUint32(s, 65535)
+	s = bo.AppendUint32(s, linkType)
+	for i, f := range frames {
+		s = bo.AppendUint32(s, uint32(1700000000+i))
+		s = bo.AppendUint32(s, 0)
+		s = bo.AppendUint32(s, uint32(len(f)))
+		s = bo.AppendUint32(s, uint32(len(f)))
+		s = append(s, f...)
+	}
+	return s
+}
+
+// pcapRecords parses a little-endian microsecond pcap stream, as capture
+// writes it, into its records' bytes.
+func pcapRecords(t *testing.T, s []byte) [][]byte {
+	t.Helper()
+	if len(s) < 24 || binary.LittleEndian.Uint32(s) != 0xa1b2c3d4 || binary.LittleEndian.Uint32(s[20:]) != 1 {
+		t.Fatalf("not a pcap stream of Ethernet frames: % x", s[:min(len(s), 24)])
+	}
+	var recs [][]byte
+	for s = s[24:]; len(s) > 0; {
+		if len(s) < 16 {
+			t.Fatalf("stream ends inside a record header: % x", s)
+		}
+		n := int(binary.LittleEndian.Uint32(s[8:]))
+		if len(s) < 16+n {
+			t.Fatalf("stream ends inside a record of %d bytes", n)
+		}
+		recs = append(recs, s[16:16+n])
+		s = s[16+n:]
+	}
+	return recs
+}

@@ -1,0 +1,115 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pondfs/pondfs/netdev"
+)
+
+// injectFile sends every record of a pcap stream written to it, in order,
+// as frames on its device: `cat x.pcap > inject`. Each open is one stream,
+// written in pieces of any size. A malformed stream (bad magic, a link
+// type other than Ethernet, a record larger than the device takes) or a
+// record the device refuses fails the write that carries it, with the
+// records before it sent; every later write of that open fails the same
+// way. A stream that stops inside a record is reported when it is closed.
+type injectFile struct {
+	fs.Inode
+	t    *Tree
+	port *netdev.Port
+}
+
+var (
+	_ fs.InodeEmbedder = (*injectFile)(nil)
+	_ fs.NodeOpener    = (*injectFile)(nil)
+	_ fs.NodeGetattrer = (*injectFile)(nil)
+	_ fs.NodeSetattrer = (*injectFile)(nil)
+	_ fs.FileWriter    = (*injectHandle)(nil)
+	_ fs.FileFlusher   = (*injectHandle)(nil)
+	_ fs.FileReleaser  = (*injectHandle)(nil)
+)
+
+// Open starts a stream. Records larger than the device's largest frame
+// now are refused before any of their bytes are buffered.
+func (n *injectFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if errno := openWriteOnly(n.t, &n.Inode, flags); errno != 0 {
+		return nil, 0, errno
+	}
+	return &injectHandle{n: n, r: netdev.NewPcapReader(n.port.MaxFrame()), reportedAt: -1}, fuse.FOPEN_DIRECT_IO, 0
+}
+
+func (n *injectFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	frameFileAttr(out)
+	return 0
+}
+
+// Setattr lets a shell's `>` truncate; a stream starts at each open.
+func (n *injectFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if errno := n.t.checkSetattr(n.Path(nil), in, 0); errno != 0 {
+		return errno
+	}
+	return n.Getattr(ctx, f, out)
+}
+
+// injectHandle is one open's stream.
+type injectHandle struct {
+	n *injectFile
+
+	mu     sync.Mutex // guards the fields below; one write at a time
+	r      *netdev.PcapReader
+	fed    int64 // bytes of the stream written so far
+	failed bool  // a write failed and said why; the stream is done
+	// reportedAt is fed when a close last reported the stream cut short,
+	// so that the release after a flush does not report it again; -1
+	// before any report.
+	reportedAt int64
+}
+
+// Write feeds data to the stream and sends each record it completes.
+func (h *injectHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fed += int64(len(data))
+	if err := h.r.Feed(data, h.n.port.SendBytes); err != nil {
+		h.failed = true
+		return 0, h.n.t.fail("write "+h.n.Path(nil), err)
+	}
+	return uint32(len(data)), 0
+}
+
+// Flush reports, to close(2), a stream that stops inside a record. Each
+// close of a descriptor flushes, also a copy a child process inherited,
+// so a stream written by several processes in turn may be reported at a
+// close between two of them; it goes on if more comes.
+func (h *injectHandle) Flush(ctx context.Context) syscall.Errno {
+	return h.reportCut("close")
+}
+
+// Release reports a stream cut short that no close reported: the last
+// descriptor went without a flush (a process killed while writing).
+func (h *injectHandle) Release(ctx context.Context) syscall.Errno {
+	h.reportCut("release")
+	return 0
+}
+
+// reportCut fails op when the stream, as written so far, stops inside a
+// header or record, unless a write already failed (and said so) or a
+// close already reported the stream as it stands.
+func (h *injectHandle) reportCut(op string) syscall.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failed || h.reportedAt == h.fed {
+		return 0
+	}
+	err := h.r.End()
+	if err == nil {
+		return 0
+	}
+	h.reportedAt = h.fed
+	return h.n.t.fail(fmt.Sprintf("%s %s after %d bytes", op, h.n.Path(nil), h.fed), err)
+}
