@@ -50,8 +50,8 @@ func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
 	for _, d := range t.devices {
 		dd := addDir(ctx, dir, d.port.Name(), &dirNode{t: t})
 		addFile(ctx, dd, "stats", &dynFile{t: t, produce: func() []byte { return renderStats(d.fields()) }})
-		addFile(ctx, dd, "tx", &txFile{t: t, port: d.port})
-		addFile(ctx, dd, "inject", &injectFile{t: t, port: d.port})
+		addFile(ctx, dd, "tx", &txFile{frameFile{t: t, port: d.port}})
+		addFile(ctx, dd, "inject", &injectFile{frameFile{t: t, port: d.port}})
 		addFile(ctx, dd, "capture", &captureFile{t: t, dev: d})
 		addDir(ctx, dd, "rx", newRxDir(t, d.port))
 	}

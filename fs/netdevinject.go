@@ -19,9 +19,7 @@ import (
 // records before it sent; every later write of that open fails the same
 // way. A stream that stops inside a record is reported when it is closed.
 type injectFile struct {
-	fs.Inode
-	t    *Tree
-	port *netdev.Port
+	frameFile
 }
 
 var (
@@ -41,19 +39,6 @@ func (n *injectFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uin
 		return nil, 0, errno
 	}
 	return &injectHandle{n: n, r: netdev.NewPcapReader(n.port.MaxFrame()), reportedAt: -1}, fuse.FOPEN_DIRECT_IO, 0
-}
-
-func (n *injectFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	frameFileAttr(out)
-	return 0
-}
-
-// Setattr lets a shell's `>` truncate; a stream starts at each open.
-func (n *injectFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	if errno := n.t.checkSetattr(n.Path(nil), in, 0); errno != 0 {
-		return errno
-	}
-	return n.Getattr(ctx, f, out)
 }
 
 // injectHandle is one open's stream.

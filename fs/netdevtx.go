@@ -30,9 +30,7 @@ const frameBlksize = 1 << 17
 // descriptor continues that frame. A frame still held at close is sent
 // then, and its failure fails the close.
 type txFile struct {
-	fs.Inode
-	t    *Tree
-	port *netdev.Port
+	frameFile
 }
 
 var (
@@ -52,19 +50,6 @@ func (n *txFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32,
 		return nil, 0, errno
 	}
 	return &txHandle{n: n}, fuse.FOPEN_DIRECT_IO, 0
-}
-
-func (n *txFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	frameFileAttr(out)
-	return 0
-}
-
-// Setattr lets a shell's `>` truncate; nothing is stored to truncate.
-func (n *txFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	if errno := n.t.checkSetattr(n.Path(nil), in, 0); errno != 0 {
-		return errno
-	}
-	return n.Getattr(ctx, f, out)
 }
 
 // txHandle is one open of tx, with the start of a frame a line-buffered
@@ -121,11 +106,32 @@ func (h *txHandle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-// frameFileAttr fills out for tx and inject: write-only, empty, and a
-// block size that keeps buffered writers from cutting a frame.
-func frameFileAttr(out *fuse.AttrOut) {
+// frameFile is what tx and inject share: a write-only device file that
+// reads as empty, with a block size that keeps buffered writers from
+// cutting a frame.
+type frameFile struct {
+	fs.Inode
+	t    *Tree
+	port *netdev.Port
+}
+
+var (
+	_ fs.NodeGetattrer = (*frameFile)(nil)
+	_ fs.NodeSetattrer = (*frameFile)(nil)
+)
+
+func (n *frameFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	fileAttr(out, modeWriteOnly, 0)
 	out.Blksize = frameBlksize
+	return 0
+}
+
+// Setattr lets a shell's `>` truncate; there is nothing to truncate.
+func (n *frameFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if errno := n.t.checkSetattr(n.Path(nil), in, 0); errno != 0 {
+		return errno
+	}
+	return n.Getattr(ctx, f, out)
 }
 
 // openWriteOnly refuses an open that would read the write-only file n.

@@ -85,10 +85,7 @@ func (c *Pool) countsLocked() (allocs, frees uint64) {
 	for i := range c.pond.locals {
 		c.pond.locals.peek(i, func(l *local) { allocs += l.classAllocs[c.idx] })
 	}
-	for i := range c.pond.locals {
-		c.pond.locals.peek(i, func(l *local) { frees += l.classFrees[c.idx] })
-	}
-	return allocs, frees
+	return allocs, c.freesLocked()
 }
 
 // inUse is allocs - frees from countsLocked, within 0..buffers.

@@ -127,7 +127,7 @@ func runHardMax(t *testing.T, seed int) {
 						return
 					}
 					if b.Size() != sizes[ci] {
-						report(fmt.Errorf("goroutine %d: Get(%d) fell back to a %d-byte buffer while its class had free buffers", g, want, b.Size()))
+						report(fmt.Errorf("goroutine %d: Get(%d) fell back to a %d-byte buffer while its class had free buffers (%s)", g, want, b.Size(), poolsState(p)))
 					}
 					if err := inArena(p, b); err != nil {
 						report(err)

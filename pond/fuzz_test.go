@@ -136,14 +136,22 @@ func (m *pondModel) fit(size int) int {
 	return -1
 }
 
-// arenaFits reports whether the arena can hand out n more bytes: a gap
-// between slabs below the file's end that holds the page-rounded n, or room
+// arenaFits reports whether the arena can hand out n more bytes: the live
+// slabs plus the page-rounded n stay within the memory bound, and a gap
+// between slabs below the file's end holds it, or the reservation has room
 // past the file's end.
 func (m *pondModel) arenaFits(n int64) bool {
 	n = roundUp(n, pageSize)
 	var used []Slab
+	live := int64(0)
 	for _, c := range m.pools {
-		used = append(used, c.Slabs()...)
+		for _, s := range c.Slabs() {
+			used = append(used, s)
+			live += roundUp(s.Bytes, pageSize)
+		}
+	}
+	if live+n > m.p.ArenaMax() {
+		return false
 	}
 	sort.Slice(used, func(i, j int) bool { return used[i].Offset < used[j].Offset })
 	end := int64(0)
@@ -157,7 +165,7 @@ func (m *pondModel) arenaFits(n int64) bool {
 	if top-end >= n {
 		return true
 	}
-	return m.p.ArenaMax()-top >= n
+	return int64(len(m.p.Arena()))-top >= n
 }
 
 // canServe reports whether pool ci can hand out a buffer now: it has a free

@@ -135,7 +135,7 @@ func (c *Pool) refill() (*meta, error) {
 		}
 	}
 	if c.depotN == 0 {
-		c.stealLocked()
+		c.stealAllLocked()
 	}
 	m := c.depotPopLocked()
 	if m == nil {
@@ -147,6 +147,31 @@ func (c *Pool) refill() (*meta, error) {
 	}
 	l.disown(lk)
 	return m, nil
+}
+
+// stealRounds bounds how often stealAllLocked rescans.
+const stealRounds = 8
+
+// stealAllLocked steals until it finds a buffer or a scan saw no free
+// happen meanwhile. One scan visits the CPUs in turn, so a buffer freed on
+// a CPU it has passed while others take the ones ahead of it would be out
+// of reach; a free counted during the scan sends it round again.
+func (c *Pool) stealAllLocked() {
+	for range stealRounds {
+		before := c.freesLocked()
+		c.stealLocked()
+		if c.depotN > 0 || c.freesLocked() == before {
+			return
+		}
+	}
+}
+
+// freesLocked sums the pool's frees over every CPU.
+func (c *Pool) freesLocked() (frees uint64) {
+	for i := range c.pond.locals {
+		c.pond.locals.peek(i, func(l *local) { frees += l.classFrees[c.idx] })
+	}
+	return frees
 }
 
 // stealLocked moves every CPU's free buffers of this class into the depot,
