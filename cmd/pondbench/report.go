@@ -1,0 +1,244 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Side is which of a figure's two measurements a sample belongs to.
+type Side int
+
+// The two sides of every figure: pondfs, and the reference it is compared
+// with, measured in the same run, alternately.
+const (
+	Pondfs Side = iota
+	Reference
+)
+
+func (s Side) String() string {
+	if s == Pondfs {
+		return "pondfs"
+	}
+	return "reference"
+}
+
+// figure is one line of the table: a pondfs measurement beside its
+// reference. ratio is always pondfs / reference in the figure's unit, so
+// it reads "how pondfs compares"; the goal says which way is good.
+type figure struct {
+	name string // as shown in the table
+	unit string
+	// goal: an operator (<=, >=, <, >) and a number, with an "x" suffix
+	// when it bounds the ratio, without one when it bounds the pondfs
+	// value itself in the figure's unit.
+	goal    string
+	samples [2][]float64
+	na      string // why the figure could not be measured, if it could not
+}
+
+// Report collects the samples of every figure and writes each, as it
+// comes, to the raw log.
+type Report struct {
+	mu   sync.Mutex
+	figs []*figure
+	byID map[string]*figure
+	raw  io.Writer
+}
+
+// NewReport makes a report of the figures in figures, in that order,
+// logging raw samples to raw.
+func NewReport(raw io.Writer) *Report {
+	r := &Report{byID: map[string]*figure{}, raw: raw}
+	for _, d := range figures {
+		f := &figure{name: d.name, unit: d.unit, goal: d.goal}
+		r.figs = append(r.figs, f)
+		r.byID[d.id] = f
+		fmt.Fprintf(raw, "figure\t%s\t%s\t%s\t%s\n", d.id, d.name, d.unit, d.goal)
+	}
+	return r
+}
+
+func (r *Report) fig(id string) *figure {
+	f, ok := r.byID[id]
+	if !ok {
+		panic("pondbench: no figure " + id)
+	}
+	return f
+}
+
+// Sample records one measurement of figure id's side.
+func (r *Report) Sample(id string, side Side, v float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.fig(id)
+	f.samples[side] = append(f.samples[side], v)
+	fmt.Fprintf(r.raw, "sample\t%s\t%s\t%d\t%s\t%s\n", id, side, len(f.samples[side]), fmtNum(v), f.unit)
+}
+
+// NA marks figure id as not measured, for reason. A figure with samples
+// keeps them; NA then only notes the reason.
+func (r *Report) NA(id, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.fig(id)
+	if f.na == "" {
+		f.na = reason
+	}
+	fmt.Fprintf(r.raw, "na\t%s\t%s\n", id, reason)
+}
+
+// NAAll marks every figure in ids that lacks samples of either side as
+// not measured.
+func (r *Report) NAAll(ids []string, reason string) {
+	for _, id := range ids {
+		r.mu.Lock()
+		f := r.fig(id)
+		complete := len(f.samples[Pondfs]) > 0 && len(f.samples[Reference]) > 0
+		r.mu.Unlock()
+		if !complete {
+			r.NA(id, reason)
+		}
+	}
+}
+
+// Note writes a comment line to the raw log.
+func (r *Report) Note(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.raw, "# "+format+"\n", args...)
+}
+
+// header is the table's first line.
+const header = "figure\tpondfs\treference\tunit\tratio\tgoal\tmet|MISSED"
+
+// Table returns the table: the header and one tab-separated line per
+// figure.
+func (r *Report) Table() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := []string{header}
+	for _, f := range r.figs {
+		lines = append(lines, f.line())
+	}
+	return lines
+}
+
+// Missed counts the figures that missed their goal or were not measured.
+func (r *Report) Missed() (missed, na int) {
+	for _, l := range r.Table()[1:] {
+		status := l[strings.LastIndexByte(l, '\t')+1:]
+		switch {
+		case status == "MISSED":
+			missed++
+		case strings.HasPrefix(status, "n/a"):
+			na++
+		}
+	}
+	return missed, na
+}
+
+// line renders one figure.
+func (f *figure) line() string {
+	p, q := f.samples[Pondfs], f.samples[Reference]
+	if len(p) == 0 || len(q) == 0 {
+		reason := f.na
+		if reason == "" {
+			reason = "not measured in this run"
+		}
+		return strings.Join([]string{f.name, "n/a", "n/a", f.unit, "n/a", f.goal, "n/a: " + reason}, "\t")
+	}
+	mp, mq := median(p), median(q)
+	ratio := math.NaN()
+	if mq != 0 {
+		ratio = mp / mq
+	}
+	status := "MISSED"
+	if met(f.goal, mp, ratio) {
+		status = "met"
+	}
+	return strings.Join([]string{f.name, fmtNum(mp), fmtNum(mq), f.unit, fmtRatio(ratio), f.goal, status}, "\t")
+}
+
+// met reports whether goal holds for a figure whose pondfs median is v
+// and whose ratio is ratio.
+func met(goal string, v, ratio float64) bool {
+	g := goal
+	x := v
+	if strings.HasSuffix(g, "x") {
+		g, x = strings.TrimSuffix(g, "x"), ratio
+	}
+	if math.IsNaN(x) {
+		return false
+	}
+	var op string
+	for _, o := range []string{"<=", ">=", "<", ">"} {
+		if strings.HasPrefix(g, o) {
+			op = o
+			break
+		}
+	}
+	bound, err := strconv.ParseFloat(strings.TrimPrefix(g, op), 64)
+	if op == "" || err != nil {
+		panic("pondbench: bad goal " + goal)
+	}
+	switch op {
+	case "<=":
+		return x <= bound
+	case ">=":
+		return x >= bound
+	case "<":
+		return x < bound
+	}
+	return x > bound
+}
+
+// median is the middle sample (the mean of the two middle ones for an
+// even count).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// fmtNum prints v with three significant digits or more, without
+// exponent for the magnitudes the figures have.
+func fmtNum(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case a >= 0.01 || a == 0:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// fmtRatio prints a ratio with two decimals.
+func fmtRatio(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(r, 'f', 2, 64)
+}
+
+// fmtList prints samples as fmtNum does, space-separated.
+func fmtList(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmtNum(x)
+	}
+	return strings.Join(s, " ")
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMet(t *testing.T) {
+	for _, tc := range []struct {
+		goal     string
+		v, ratio float64
+		want     bool
+	}{
+		{"<=1.5x", 100, 1.5, true},
+		{"<=1.5x", 1, 1.51, false},
+		{">=0.95x", 1, 0.95, true},
+		{">=0.95x", 1e9, 0.94, false},
+		{"<10", 9.9, 100, true},
+		{"<10", 10, 0.1, false},
+		{"<=16", 16, 9, true},
+		{">=0.9x", 1, math.NaN(), false},
+	} {
+		if got := met(tc.goal, tc.v, tc.ratio); got != tc.want {
+			t.Errorf("met(%q, %v, %v) = %v, want %v", tc.goal, tc.v, tc.ratio, got, tc.want)
+		}
+	}
+}
+
+func TestReportLines(t *testing.T) {
+	var raw bytes.Buffer
+	r := NewReport(&raw)
+	for _, v := range []float64{30, 10, 20} {
+		r.Sample("pond.getput.1g.syncpool", Pondfs, v)
+	}
+	for _, v := range []float64{10, 12, 8} {
+		r.Sample("pond.getput.1g.syncpool", Reference, v)
+	}
+	r.Sample("pond.meta", Pondfs, 16)
+	r.NAAll([]string{"pond.meta", "pond.getput.1g.syncpool"}, "it broke")
+	table := r.Table()
+	if table[0] != header {
+		t.Errorf("header %q", table[0])
+	}
+	want := "2KiB get+put, 1 goroutine, vs sync.Pool\t20.00\t10.00\tns/op\t2.00\t<=1.5x\tMISSED"
+	if table[1] != want {
+		t.Errorf("line\n%q, want\n%q", table[1], want)
+	}
+	var meta string
+	for _, l := range table {
+		if strings.HasPrefix(l, "metadata per") {
+			meta = l
+		}
+	}
+	if !strings.HasSuffix(meta, "\tn/a: it broke") || strings.Count(meta, "\t") != 6 {
+		t.Errorf("metadata line %q: want 7 fields ending in the reason", meta)
+	}
+	if strings.Contains(raw.String(), "na\tpond.getput.1g.syncpool") {
+		t.Errorf("a figure with both sides measured was marked n/a:\n%s", raw.String())
+	}
+	if missed, na := r.Missed(); missed != 1 || na != len(figures)-1 {
+		t.Errorf("Missed() = %d, %d", missed, na)
+	}
+}
+
+func TestGoFiguresHaveBenchmarks(t *testing.T) {
+	for _, f := range goFigures {
+		for _, name := range []string{f.pondfs, f.ref} {
+			if _, ok := goBenchmarks[name]; !ok {
+				t.Errorf("%s: no benchmark %s", f.id, name)
+			}
+			found := false
+			for _, g := range goGroups {
+				for _, n := range g {
+					found = found || n == name
+				}
+			}
+			if !found {
+				t.Errorf("%s: %s is in no group", f.id, name)
+			}
+		}
+	}
+}
+
+func TestParseGoBenchmark(t *testing.T) {
+	out := "goos: linux\nBenchmarkClone/64KiB-2   \t 1000\t  56.28 ns/op\t 1.000 segments\t 0 B/op\t 0 allocs/op\n" +
+		"BenchmarkMetaPerBuffer-2 1 17166979 ns/op 16.38 B/buffer 559248 B/op 149 allocs/op\n"
+	if v, err := parseGoBenchmark(out, "BenchmarkClone/64KiB", "ns/op"); err != nil || v != 56.28 {
+		t.Errorf("Clone/64KiB: %v, %v", v, err)
+	}
+	if v, err := parseGoBenchmark(out, "BenchmarkMetaPerBuffer", "B/buffer"); err != nil || v != 16.38 {
+		t.Errorf("MetaPerBuffer: %v, %v", v, err)
+	}
+	if _, err := parseGoBenchmark(out, "BenchmarkClone/1KiB", "ns/op"); err == nil {
+		t.Error("found a benchmark that is not there")
+	}
+}

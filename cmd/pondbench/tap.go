@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The kernel's side of the TAP devices the device figures use. Every
+// address here lives in the bench's private network namespace.
+var (
+	// kernelIP is the address the kernel sends from; peerIP the neighbour
+	// it sends to, which the reader of the TAP plays; peerMAC the
+	// neighbour's static link address, so that no ARP is needed.
+	kernelIP = net.IPv4(10, 77, 0, 1).To4()
+	peerIP   = net.IPv4(10, 77, 0, 2).To4()
+	peerMAC  = net.HardwareAddr{0x02, 0, 0, 0, 0x77, 0x02}
+	// otherMAC is where frames written into a TAP are addressed: nobody
+	// in the namespace, so the kernel drops them as soon as it has
+	// received them, the same way for every writer.
+	otherMAC = net.HardwareAddr{0x02, 0, 0, 0, 0x77, 0x99}
+)
+
+// benchPort is the UDP port the sender sends to; endPort marks the last
+// frames of a run.
+const (
+	benchPort = 9
+	endPort   = 10
+)
+
+// ip runs ip(8) with args and names the command in its error.
+func ip(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// privateNamespaces checks that this process runs in network and mount
+// namespaces other than hostNS names ("net:[…] mnt:[…]", as readlink of
+// /proc/self/ns/net and /proc/self/ns/mnt printed them outside): every
+// device and mount the bench makes must stay private.
+func privateNamespaces(hostNS string) error {
+	host := strings.Fields(hostNS)
+	if len(host) != 2 {
+		return fmt.Errorf("--host-ns %q: want the host's net and mnt namespace links", hostNS)
+	}
+	for i, ns := range []string{"net", "mnt"} {
+		self, err := os.Readlink("/proc/self/ns/" + ns)
+		if err != nil {
+			return err
+		}
+		if self == host[i] || !strings.HasPrefix(host[i], ns+":") {
+			return fmt.Errorf("%s namespace %s is not private (host: %s)", ns, self, host[i])
+		}
+	}
+	return nil
+}
+
+// makeTAP creates the persistent TAP name with the kernel's side set up:
+// the address kernelIP/24 (when withAddr), the static neighbour peerIP,
+// IPv6 off, and a transmit queue of qlen frames.
+func makeTAP(name string, withAddr bool, qlen int) error {
+	if err := ip("tuntap", "add", name, "mode", "tap"); err != nil {
+		return err
+	}
+	os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/disable_ipv6", []byte("1"), 0)
+	if err := ip("link", "set", name, "txqueuelen", fmt.Sprint(qlen), "up"); err != nil {
+		return err
+	}
+	if !withAddr {
+		return nil
+	}
+	if err := ip("addr", "add", kernelIP.String()+"/24", "dev", name); err != nil {
+		return err
+	}
+	return ip("neigh", "replace", peerIP.String(), "lladdr", peerMAC.String(), "dev", name, "nud", "permanent")
+}
+
+// openRawTAP attaches a plain blocking descriptor to the TAP name, as a
+// C program would: open /dev/net/tun and TUNSETIFF, nothing more.
+func openRawTAP(name string) (int, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /dev/net/tun: %w", err)
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err == nil {
+		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+		err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("attach to tap %s: %w", name, err)
+	}
+	return fd, nil
+}
+
+// tapCounter reads one of the TAP's transmit counters (tx_packets: the
+// frames the kernel queued for its reader; tx_dropped: those it dropped).
+func tapCounter(name, counter string) (uint64, error) {
+	// /sys/class/net shows the namespace that mounted /sys; ip shows ours.
+	out, err := exec.Command("ip", "-s", "-s", "-j", "link", "show", "dev", name).Output()
+	if err != nil {
+		return 0, fmt.Errorf("ip -s link show %s: %w", name, err)
+	}
+	key := `"` + counter[3:] + `":`
+	s := string(out)
+	i := strings.Index(s, `"tx":`)
+	if i < 0 {
+		return 0, fmt.Errorf("ip -s link show %s: no tx counters in %q", name, s)
+	}
+	s = s[i:]
+	j := strings.Index(s, key)
+	if j < 0 {
+		return 0, fmt.Errorf("ip -s link show %s: no %s in %q", name, counter, s)
+	}
+	var v uint64
+	fmt.Sscan(strings.TrimLeft(s[j+len(key):], " "), &v)
+	return v, nil
+}
+
+// udpPayloadFor is the UDP payload that makes an Ethernet frame of size
+// bytes: Ethernet (14), IPv4 (20) and UDP (8) headers come first.
+func udpPayloadFor(size int) int { return size - 14 - 20 - 8 }
+
+// ethFrame is a size-byte IPv4/UDP frame to otherMAC, as a writer into a
+// TAP sends it.
+func ethFrame(size int) []byte {
+	f := make([]byte, size)
+	copy(f[0:6], otherMAC)
+	copy(f[6:12], peerMAC)
+	binary.BigEndian.PutUint16(f[12:], 0x0800)
+	ipv4 := f[14:34]
+	ipv4[0] = 0x45
+	binary.BigEndian.PutUint16(ipv4[2:], uint16(size-14))
+	ipv4[8] = 64
+	ipv4[9] = 17
+	copy(ipv4[12:16], peerIP)
+	copy(ipv4[16:20], kernelIP)
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ipv4[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	binary.BigEndian.PutUint16(ipv4[10:], ^uint16(sum))
+	udp := f[34:42]
+	binary.BigEndian.PutUint16(udp[0:], 40000)
+	binary.BigEndian.PutUint16(udp[2:], benchPort)
+	binary.BigEndian.PutUint16(udp[4:], uint16(size-34))
+	return f
+}
+
+// udpSender sends datagrams that leave through the TAP as frames of a
+// given size: the kernel-side sender every receive figure shares.
+type udpSender struct {
+	fd      int
+	payload []byte
+}
+
+// newUDPSender makes a sender of frames of size bytes to peerIP.
+func newUDPSender(size int) (*udpSender, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("udp socket: %w", err)
+	}
+	// Frames queued in the TAP are no longer charged to the socket (the
+	// TAP orphans them), but a large buffer keeps a burst from waiting.
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 64<<20)
+	return &udpSender{fd: fd, payload: make([]byte, udpPayloadFor(size))}, nil
+}
+
+// send sends n datagrams to port.
+func (s *udpSender) send(n, port int) error {
+	to := &unix.SockaddrInet4{Port: port}
+	copy(to.Addr[:], peerIP)
+	for range n {
+		if err := unix.Sendto(s.fd, s.payload, 0, to); err != nil {
+			return fmt.Errorf("send to %s:%d: %w", peerIP, port, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the socket.
+func (s *udpSender) Close() error { return unix.Close(s.fd) }
