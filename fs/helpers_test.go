@@ -58,9 +58,18 @@ type mounted struct {
 }
 
 // mountTree mounts a tree of a new pond on a temporary directory, and
-// unmounts it when the test ends. It skips when mounting is impossible
-// here: FUSE needs /dev/fuse, and mount(2) root.
+// unmounts it when the test ends.
 func mountTree(t *testing.T, opt Options) *mounted {
+	t.Helper()
+	m := newMounted(t)
+	m.mount(t, opt)
+	return m
+}
+
+// newMounted makes the pond and directory of a mount to come. It skips
+// when mounting is impossible here: FUSE needs /dev/fuse, and mount(2)
+// root.
+func newMounted(t *testing.T) *mounted {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("mounting the tree needs root (mount(2) without fusermount3)")
@@ -68,7 +77,13 @@ func mountTree(t *testing.T, opt Options) *mounted {
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Skipf("no FUSE here: %v", err)
 	}
-	m := &mounted{dir: t.TempDir(), pond: newPond(t), log: &syncBuffer{}}
+	return &mounted{dir: t.TempDir(), pond: newPond(t), log: &syncBuffer{}}
+}
+
+// mount mounts the tree of m's pond, logging to m.log, and unmounts it
+// when the test ends (before the pond's cleanup closes the pond).
+func (m *mounted) mount(t *testing.T, opt Options) {
+	t.Helper()
 	opt.Log = log.New(m.log, "", 0)
 	tree, err := New(m.pond, opt)
 	if err != nil {
@@ -84,7 +99,6 @@ func mountTree(t *testing.T, opt Options) *mounted {
 			t.Errorf("unmount: %v", err)
 		}
 	})
-	return m
 }
 
 // sh runs script with bash in a child process, from the top of the mount;

@@ -32,14 +32,8 @@ type netMounted struct {
 // unmount, then the ports, then (newPond's cleanup) the pond.
 func mountDevices(t *testing.T, cfg netdev.Config, names ...string) *netMounted {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting the tree needs root (mount(2) without fusermount3)")
-	}
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("no FUSE here: %v", err)
-	}
 	m := &netMounted{
-		mounted: &mounted{dir: t.TempDir(), pond: newPond(t), log: &syncBuffer{}},
+		mounted: newMounted(t),
 		ports:   map[string]*netdev.Port{},
 		peers:   map[string]*netdev.MemDevice{},
 	}
@@ -58,20 +52,7 @@ func mountDevices(t *testing.T, cfg netdev.Config, names ...string) *netMounted 
 		m.ports[name], m.peers[name] = port, peer
 		ports = append(ports, port)
 	}
-	tree, err := New(m.pond, Options{Log: log.New(m.log, "", 0), Ports: ports})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.tree = tree
-	server, err := tree.Mount(m.dir, MountOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := server.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-	})
+	m.mount(t, Options{Ports: ports})
 	return m
 }
 
