@@ -35,9 +35,35 @@ type TAP struct {
 	created bool
 
 	maxFrame atomic.Int64
+
+	wmu sync.Mutex // one frame write at a time; guards w
+	w   frameWrite
+	// wdo is w.do as a func value, made once: a closure per frame would
+	// cost a heap allocation on the send path.
+	wdo func(fd uintptr) bool
 }
 
 var _ Device = (*TAP)(nil)
+
+// frameWrite is one frame's write on the raw descriptor, for the Go
+// poller to retry until the device takes it.
+type frameWrite struct {
+	iov [][]byte
+	n   int
+	err error
+}
+
+// do writes the frame: write(2) for one segment, which costs less than
+// writev(2) on this path, else writev(2). It reports done unless the
+// device's queue was full.
+func (w *frameWrite) do(fd uintptr) bool {
+	if len(w.iov) == 1 {
+		w.n, w.err = unix.Write(int(fd), w.iov[0])
+	} else {
+		w.n, w.err = unix.Writev(int(fd), w.iov)
+	}
+	return w.err != unix.EAGAIN
+}
 
 // tunPath is the clone device every TAP is opened through.
 const tunPath = "/dev/net/tun"
@@ -112,7 +138,9 @@ func openWater(name string, existed bool) (*TAP, error) {
 		file.Close()
 		return nil, fmt.Errorf("open tap %s: %w", name, err)
 	}
-	return &TAP{name: ifce.Name(), file: file, conn: conn, created: !existed}, nil
+	t := &TAP{name: ifce.Name(), file: file, conn: conn, created: !existed}
+	t.wdo = t.w.do
+	return t, nil
 }
 
 // openError names why water could not open the device.
@@ -212,15 +240,15 @@ func (t *TAP) Writev(iov [][]byte) (int, error) {
 		return 0, fmt.Errorf("write %s: %d bytes, not %d to %d: %w",
 			t.name, n, EthHeaderLen, t.MaxFrame(), ErrFrameSize)
 	}
-	var written int
-	var werr error
-	err := t.conn.Write(func(fd uintptr) bool {
-		written, werr = unix.Writev(int(fd), iov)
-		return werr != unix.EAGAIN
-	})
+	t.wmu.Lock()
+	t.w = frameWrite{iov: iov}
+	err := t.conn.Write(t.wdo)
+	written := t.w.n
 	if err == nil {
-		err = werr
+		err = t.w.err
 	}
+	t.w = frameWrite{}
+	t.wmu.Unlock()
 	if err != nil {
 		return 0, t.ioError("write", err)
 	}
