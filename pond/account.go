@@ -27,12 +27,13 @@ type Account struct {
 
 	limit   atomic.Int64
 	granted atomic.Int64 // charged to callers or held as CPU credit
-	// tight is set while the account is near (or, after its limit was
+	// tight (the pond's flag for this account, kept there so that a free
+	// finds it without loading the account) is set while the account is near (or, after its limit was
 	// lowered, over) its limit: charges then take exactly what they need
 	// and frees go straight back to the account instead of becoming CPU
 	// credit, so no quota hides on a CPU where a charge elsewhere could
 	// not reach it.
-	tight       atomic.Bool
+	tight       *atomic.Bool
 	highWater   atomic.Int64
 	slowAllocs  atomic.Uint64 // allocations not counted by a CPU
 	slowCharged atomic.Uint64 // their bytes
@@ -69,6 +70,18 @@ const tightExit = 4 * creditHigh
 func (a *Account) loosen() {
 	if a.limit.Load()-a.granted.Load() >= tightExit {
 		a.tight.Store(false)
+	}
+}
+
+// settle finishes a free of n bytes that its CPU could not absorb: in
+// tight mode the bytes go straight back to the account, and a CPU holding
+// surplus credit hands a batch back.
+func (a *Account) settle(n int64, tight, surplus bool) {
+	if tight {
+		a.release(n)
+	}
+	if surplus {
+		a.granted.Add(-creditBatch)
 	}
 }
 
@@ -121,12 +134,13 @@ func (a *Account) grantBatch(n, want int64) bool {
 // back into the account if it turned tight meanwhile; tight is read inside
 // the owner section for the reason given at grant.
 func (a *Account) deposit(extra int64) {
-	l, lk := a.pond.locals.own()
+	l, lk := a.pond.locals.own(procPin())
 	tight := a.tight.Load()
 	if !tight {
 		l.credit[a.idx] += extra
 	}
 	l.disown(lk)
+	procUnpin()
 	if tight {
 		a.granted.Add(-extra)
 	}
@@ -154,13 +168,15 @@ func (a *Account) used() (used int64, allocs uint64) {
 	allocs = a.slowAllocs.Load()
 	for i := range a.pond.locals {
 		a.pond.locals.peek(i, func(l *local) {
-			charged += l.acctCharged[a.idx]
-			allocs += l.acctAllocs[a.idx]
+			charged += acctBytes(&l.allocs[a.idx], a.pond.sizes)
+			for _, n := range l.allocs[a.idx] {
+				allocs += n
+			}
 		})
 	}
 	var released uint64
 	for i := range a.pond.locals {
-		a.pond.locals.peek(i, func(l *local) { released += l.acctReleased[a.idx] })
+		a.pond.locals.peek(i, func(l *local) { released += acctBytes(&l.frees[a.idx], a.pond.sizes) })
 	}
 	return max(0, int64(charged)-int64(released)), allocs
 }

@@ -19,20 +19,24 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 	}
 	c := p.pools[ci]
 	n := int64(c.size)
-	l, lk := p.locals.own()
+	pid := procPin()
+	l, lk := p.locals.tryOwn(pid), false
+	if l == nil {
+		l, lk = p.locals.ownSlow(pid)
+	}
 	if l.credit[a.idx] >= n {
 		if m := l.mags[ci].pop(); m != nil {
 			l.credit[a.idx] -= n
-			l.classAllocs[ci]++
-			l.acctAllocs[a.idx]++
-			l.acctCharged[a.idx] += uint64(n)
+			l.allocs[a.idx][ci]++
 			l.disown(lk)
+			procUnpin()
 			m.refs = 1
 			m.link = int32(a.idx)
 			return Buf{c, m}, nil
 		}
 	}
 	l.disown(lk)
+	procUnpin()
 	return p.getSlow(a, ci, true)
 }
 
@@ -100,9 +104,10 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 // take removes one free buffer from the pool: from this CPU's magazine, else
 // through refill. nil means the pool is exhausted.
 func (c *Pool) take() (*meta, error) {
-	l, lk := c.pond.locals.own()
+	l, lk := c.pond.locals.own(procPin())
 	m := l.mags[c.idx].pop()
 	l.disown(lk)
+	procUnpin()
 	if m != nil {
 		return m, nil
 	}
@@ -139,27 +144,28 @@ func (p *Pond) put(b Buf) {
 	// The caller held the only reference, so nobody can take another while
 	// the buffer goes back: a plain store saves a locked instruction.
 	m.refs = 0
-	a := p.accounts[m.link]
+	ai, ci := m.link, c.idx
 	n := int64(c.size)
-	l, lk := p.locals.own()
+	pid := procPin()
+	l, lk := p.locals.tryOwn(pid), false
+	if l == nil {
+		l, lk = p.locals.ownSlow(pid)
+	}
 	// tight is read inside the owner section; see Account.grant.
-	tight := a.tight.Load()
-	l.classFrees[c.idx]++
-	l.acctReleased[a.idx] += uint64(n)
+	tight := p.tight[ai].Load()
+	l.frees[ai][ci]++
 	if !tight {
-		l.credit[a.idx] += n
+		l.credit[ai] += n
 	}
-	surplus := l.credit[a.idx] > creditHigh
+	surplus := l.credit[ai] > creditHigh
 	if surplus {
-		l.credit[a.idx] -= creditBatch
+		l.credit[ai] -= creditBatch
 	}
-	ok := l.mags[c.idx].push(m)
+	ok := l.mags[ci].push(m)
 	l.disown(lk)
-	if tight {
-		a.release(n)
-	}
-	if surplus {
-		a.granted.Add(-creditBatch)
+	procUnpin()
+	if tight || surplus {
+		p.accounts[ai].settle(n, tight, surplus)
 	}
 	if !ok {
 		c.putFull(m)
@@ -185,13 +191,14 @@ func lastRef(b Buf) bool {
 // only under c.mu, so a stealer never misses one in transit.
 func (c *Pool) putFull(m *meta) {
 	c.mu.Lock()
-	l, lk := c.pond.locals.own()
+	l, lk := c.pond.locals.own(procPin())
 	g := &l.mags[c.idx]
 	for g.n > magSize/2 {
 		c.depotPushLocked(g.pop())
 	}
 	g.push(m)
 	l.disown(lk)
+	procUnpin()
 	c.mu.Unlock()
 }
 

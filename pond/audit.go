@@ -83,7 +83,7 @@ func (c *Pool) inSlabLocked(m *meta) bool {
 func (c *Pool) countsLocked() (allocs, frees uint64) {
 	allocs = c.slowAlloc
 	for i := range c.pond.locals {
-		c.pond.locals.peek(i, func(l *local) { allocs += l.classAllocs[c.idx] })
+		c.pond.locals.peek(i, func(l *local) { allocs += l.classAllocs(c.idx) })
 	}
 	return allocs, c.freesLocked()
 }

@@ -65,17 +65,41 @@ type local struct {
 	gate  atomic.Uint32 // set while a lock holder needs the owner out
 	owner uint32        // 1 while the owner works on the local
 
-	mags        [maxClasses]magazine
-	credit      [maxAccounts]int64 // quota bytes granted to this CPU, unused
-	classAllocs [maxClasses]uint64
-	classFrees  [maxClasses]uint64
-	acctAllocs  [maxAccounts]uint64
-	// Bytes charged and released here, per account: monotonic, so that a
-	// reader summing all charges before all releases never overstates use.
-	acctCharged  [maxAccounts]uint64
-	acctReleased [maxAccounts]uint64
+	mags   [maxClasses]magazine
+	credit [maxAccounts]int64 // quota bytes granted to this CPU, unused
+	// Gets served and buffers freed here, per account and class: one
+	// counter per operation on the hot path, from which the class counts
+	// and each account's bytes follow. They only grow, so a reader summing
+	// every allocation before every free never overstates use.
+	allocs [maxAccounts][maxClasses]uint64
+	frees  [maxAccounts][maxClasses]uint64
 
 	_ [64]byte // keeps the next CPU's lock off this cache line
+}
+
+// classAllocs is the gets of class ci served here, over every account.
+func (l *local) classAllocs(ci int) (n uint64) {
+	for a := range l.allocs {
+		n += l.allocs[a][ci]
+	}
+	return n
+}
+
+// classFrees is the frees of class ci here, over every account.
+func (l *local) classFrees(ci int) (n uint64) {
+	for a := range l.frees {
+		n += l.frees[a][ci]
+	}
+	return n
+}
+
+// acctBytes is the bytes of the buffers counted in per-class counts, given
+// each class's buffer size.
+func acctBytes(counts *[maxClasses]uint64, sizes []int) (bytes uint64) {
+	for ci, size := range sizes {
+		bytes += counts[ci] * uint64(size)
+	}
+	return bytes
 }
 
 // acquire spins for the lock; its holder is always pinned, so it is never
@@ -87,12 +111,30 @@ func (l *local) acquire() {
 	}
 }
 
+// own returns the local of P pid, which the caller has pinned with
+// procPin, for owner work. It reports whether the caller must pass true to
+// disown (the lock was taken because a lock holder was at work, or this P
+// has no local of its own). The pin stays with the caller so that tryOwn
+// and disown fit Go's inlining budget.
+func (ls locals) own(pid int) (*local, bool) {
+	if l := ls.tryOwn(pid); l != nil {
+		return l, false
+	}
+	return ls.ownSlow(pid)
+}
+
 // locals is a pond's per-CPU state, one entry per P.
 type locals []local
 
 // newLocals sizes the table for every P the process may run; a P beyond it
 // (GOMAXPROCS raised later) still works, through the slower lockAt path.
-func newLocals() locals { return make(locals, max(runtime.GOMAXPROCS(0), runtime.NumCPU())) }
+func newLocals() locals {
+	ls := make(locals, max(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+	for i := range ls {
+		ls[i].gate.Store(gateAtRest)
+	}
+	return ls
+}
 
 // lockAt pins the goroutine and takes CPU i's local exclusively, from any
 // CPU. Release with unlockAt.

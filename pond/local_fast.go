@@ -24,29 +24,38 @@ const (
 	membarrierRegisterPrivateExpedited = 1 << 4
 )
 
-// fastOwner is false where the kernel refuses membarrier; every owner then
-// takes the lock.
+// fastOwner is false where the kernel refuses membarrier; every gate then
+// stays raised, so every owner takes the lock.
 var fastOwner = registerMembarrier()
+
+// gateAtRest is a gate's value while no lock holder is at work.
+var gateAtRest = restingGate()
+
+func restingGate() uint32 {
+	if fastOwner {
+		return 0
+	}
+	return 1
+}
 
 func registerMembarrier() bool {
 	_, _, e := unix.RawSyscall(unix.SYS_MEMBARRIER, membarrierRegisterPrivateExpedited, 0, 0)
 	return e == 0
 }
 
-// own pins the goroutine and returns its CPU's local for owner work. It
-// reports whether the caller must pass true to disown (the lock was taken
-// because a lock holder was at work, or this P has no local of its own).
-// It is small enough to inline; the rest is in ownSlow.
-func (ls locals) own() (*local, bool) {
-	pid := procPin()
-	if pid < len(ls) && fastOwner {
+// tryOwn is own's common case, or nil when it needs ownSlow. The pin stays
+// with the caller, and the hot paths call tryOwn themselves, so that get
+// and put make no call but the runtime's pin and unpin.
+func (ls locals) tryOwn(pid int) *local {
+	if pid < len(ls) {
 		l := &ls[pid]
 		l.owner = 1
 		if l.gate.Load() == 0 {
-			return l, false
+			return l
 		}
+		l.owner = 0
 	}
-	return ls.ownSlow(pid)
+	return nil
 }
 
 func (ls locals) ownSlow(pid int) (*local, bool) {
@@ -63,14 +72,13 @@ func (ls locals) ownSlow(pid int) (*local, bool) {
 	return l, false
 }
 
-// disown ends owner work begun by own.
+// disown ends owner work begun by own; the caller then unpins.
 func (l *local) disown(locked bool) {
 	if locked {
-		l.unexclude()
-	} else {
-		l.owner = 0
+		l.unexcludeSlow()
+		return
 	}
-	procUnpin()
+	l.owner = 0
 }
 
 // exclude takes the local from its owner; see the file comment.
@@ -86,9 +94,14 @@ func (l *local) exclude() {
 }
 
 func (l *local) unexclude() {
-	l.gate.Store(0)
+	l.gate.Store(gateAtRest)
 	l.lock.Store(0)
 }
+
+// unexcludeSlow is unexclude kept out of line, so that disown inlines.
+//
+//go:noinline
+func (l *local) unexcludeSlow() { l.unexclude() }
 
 // peek runs f on CPU i's local for reading counters without stopping its
 // owner: counters are single machine words, which Go's memory model lets a

@@ -6,19 +6,21 @@ package pond
 // membarrier, and weaker memory models need release stores it does not
 // make, so here every access takes the lock.
 
-// own pins the goroutine and returns its CPU's local for owner work. It
-// reports whether the caller must pass true to disown.
-func (ls locals) own() (*local, bool) {
-	l := &ls[procPin()%len(ls)]
+// gateAtRest is a gate's value while no lock holder is at work; this
+// version never reads the gate.
+const gateAtRest = 0
+
+// tryOwn never succeeds here: every owner takes the lock.
+func (ls locals) tryOwn(int) *local { return nil }
+
+func (ls locals) ownSlow(pid int) (*local, bool) {
+	l := &ls[pid%len(ls)]
 	l.acquire()
 	return l, true
 }
 
-// disown ends owner work begun by own.
-func (l *local) disown(bool) {
-	l.lock.Store(0)
-	procUnpin()
-}
+// disown ends owner work begun by own; the caller then unpins.
+func (l *local) disown(bool) { l.lock.Store(0) }
 
 func (l *local) exclude()   { l.acquire() }
 func (l *local) unexclude() { l.lock.Store(0) }

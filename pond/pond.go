@@ -12,10 +12,12 @@ import (
 type Pond struct {
 	arena  *arena
 	pools  []*Pool // ascending size; fixed at New
+	sizes  []int   // pools' buffer sizes, for turning counts into bytes
 	locals locals
 
 	mu       sync.Mutex // guards accounts and byName
 	accounts [maxAccounts]*Account
+	tight    [maxAccounts]atomic.Bool // each account's tight flag; see Account
 	byName   map[string]*Account
 	naccts   atomic.Int32
 
@@ -43,6 +45,7 @@ func New(cfg Config) (*Pond, error) {
 	p := &Pond{arena: a, locals: newLocals(), byName: make(map[string]*Account)}
 	for i, cc := range cfg.Classes {
 		p.pools = append(p.pools, newPool(p, i, cc))
+		p.sizes = append(p.sizes, cc.Size)
 	}
 	for _, c := range p.pools {
 		if err := c.ensureMin(); err != nil {
@@ -112,7 +115,7 @@ func (p *Pond) NewAccount(name string, limit int64) (*Account, error) {
 	if n == maxAccounts {
 		return nil, fmt.Errorf("new account %q: %w: at most %d accounts", name, ErrInvalid, maxAccounts)
 	}
-	a := &Account{pond: p, name: name, idx: n}
+	a := &Account{pond: p, name: name, idx: n, tight: &p.tight[n]}
 	a.limit.Store(limit)
 	p.accounts[n] = a
 	p.byName[name] = a

@@ -141,11 +141,12 @@ func (c *Pool) refill() (*meta, error) {
 	if m == nil {
 		return nil, nil
 	}
-	l, lk := c.pond.locals.own()
+	l, lk := c.pond.locals.own(procPin())
 	for i := 0; i < magSize/2 && c.depotN > 0 && l.mags[c.idx].n < magSize; i++ {
 		l.mags[c.idx].push(c.depotPopLocked())
 	}
 	l.disown(lk)
+	procUnpin()
 	return m, nil
 }
 
@@ -169,7 +170,7 @@ func (c *Pool) stealAllLocked() {
 // freesLocked sums the pool's frees over every CPU.
 func (c *Pool) freesLocked() (frees uint64) {
 	for i := range c.pond.locals {
-		c.pond.locals.peek(i, func(l *local) { frees += l.classFrees[c.idx] })
+		c.pond.locals.peek(i, func(l *local) { frees += l.classFrees(c.idx) })
 	}
 	return frees
 }
