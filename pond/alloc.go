@@ -30,8 +30,7 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 			l.allocs[a.idx][ci]++
 			l.disown(lk)
 			procUnpin()
-			m.refs = 1
-			m.link = int32(a.idx)
+			m.state = inUseState(a.idx)
 			return Buf{c, m}, nil
 		}
 	}
@@ -89,8 +88,7 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 			}
 			continue
 		}
-		m.refs = 1
-		m.link = int32(a.idx)
+		m.state = inUseState(a.idx)
 		c.countSlowAlloc()
 		a.slowAllocs.Add(1)
 		a.slowCharged.Add(uint64(n))
@@ -138,13 +136,16 @@ func (p *Pond) put(b Buf) {
 	if m == nil || c.pond != p {
 		panic(fmt.Sprintf("pond: release of buffer %s that is not this pond's", b))
 	}
-	if atomic.LoadInt32(&m.refs) != 1 && !lastRef(b) {
+	s := atomic.LoadInt32(&m.state)
+	// One reference and in use (sign clear): a free buffer's state can
+	// have the low bits of one.
+	if uint32(s)&(1<<31|refMask) != 1 && !lastRef(b) {
 		return
 	}
 	// The caller held the only reference, so nobody can take another while
 	// the buffer goes back: a plain store saves a locked instruction.
-	m.refs = 0
-	ai, ci := m.link, c.idx
+	m.state = freeState(-1)
+	ai, ci := s>>refBits, c.idx
 	n := int64(c.size)
 	pid := procPin()
 	l, lk := p.locals.tryOwn(pid), false
@@ -175,14 +176,14 @@ func (p *Pond) put(b Buf) {
 // lastRef drops one of several references and reports whether it was the
 // last after all (another holder put theirs meanwhile).
 func lastRef(b Buf) bool {
-	switch r := atomic.AddInt32(&b.m.refs, -1); {
-	case r > 0:
-		return false
-	case r < 0:
-		atomic.AddInt32(&b.m.refs, 1) // leave the free buffer as it was
+	switch s := atomic.AddInt32(&b.m.state, -1); {
+	case s < 0:
+		atomic.AddInt32(&b.m.state, 1) // leave the free buffer as it was
 		panic(fmt.Sprintf("pond: double release of buffer %s", b))
+	case s&refMask > 0:
+		return false
 	}
-	atomic.AddInt32(&b.m.refs, 1) // put back the one the caller's plain store clears
+	atomic.AddInt32(&b.m.state, 1) // put back the one the caller's plain store clears
 	return true
 }
 

@@ -39,8 +39,8 @@ func (c *Pool) audit() error {
 		switch {
 		case seen[m.slot]:
 			return fmt.Errorf("pool %d: buffer %s is free twice", c.size, Buf{c, m})
-		case m.refs != 0:
-			return fmt.Errorf("pool %d: free buffer %s has %d references", c.size, Buf{c, m}, m.refs)
+		case m.state >= 0:
+			return fmt.Errorf("pool %d: free buffer %s has %d references", c.size, Buf{c, m}, m.state&refMask)
 		case !c.inSlabLocked(m):
 			return fmt.Errorf("pool %d: free buffer %s lies outside the pool's slabs", c.size, Buf{c, m})
 		}
@@ -57,7 +57,7 @@ func (c *Pool) audit() error {
 // freeListLocked collects the depot and every CPU's magazine.
 func (c *Pool) freeListLocked() []*meta {
 	free := make([]*meta, 0, c.depotN+int64(len(c.pond.locals)*magSize))
-	for s := c.depot; s >= 0; s = c.metaAt(s).link {
+	for s := c.depot; s >= 0; s = c.metaAt(s).next() {
 		free = append(free, c.metaAt(s))
 	}
 	for i := range c.pond.locals {

@@ -6,26 +6,48 @@ import (
 	"unsafe"
 )
 
-// meta is the pond's whole bookkeeping for one buffer: 16 bytes, kept
+// meta is the pond's whole bookkeeping for one buffer: 12 bytes, kept
 // outside the buffer's own bytes so that a user who maps the arena sees only
 // data.
 type meta struct {
-	// refs is 0 while the buffer is free. It is set without an atomic when
-	// the buffer leaves a magazine (nobody else can hold it then) and changed
-	// atomically afterwards, when clones may share it.
-	refs int32
-	// link is the next free slot while the buffer sits in its class's depot,
-	// and the index of the account it is charged to while it is in use.
-	link int32
-	off  uint32 // arena offset / offAlign
-	slot int32  // index in the class's metadata table
+	// state is, while the buffer is in use, the number of references in
+	// its low refBits bits and the index of the account it is charged to
+	// above them; it is never negative then. While the buffer is free it
+	// is negative: freeState of the next slot in whatever free list holds
+	// it. One word for both lets a release read the account it credits and
+	// check the count in one load, and the sign alone tells a double
+	// release. It is set without an atomic when the buffer leaves a
+	// magazine (nobody else can hold it then) and changed atomically
+	// afterwards, when clones may share it.
+	state int32
+	off   uint32 // arena offset / offAlign
+	slot  int32  // index in the class's metadata table
 }
+
+// refBits is the width of a buffer's reference count within meta.state:
+// 16M references to one buffer, with 7 bits left for maxAccounts.
+const (
+	refBits = 24
+	refMask = 1<<refBits - 1
+)
+
+var _ [1<<(31-refBits) - maxAccounts]struct{} // account indexes must fit
+
+// inUseState is the state of a buffer just taken for account ai.
+func inUseState(ai int) int32 { return int32(ai)<<refBits | 1 }
+
+// freeState is the state of a free buffer whose free list continues at
+// slot next (-1: nowhere): always negative.
+func freeState(next int32) int32 { return -2 - next }
+
+// next is the slot after m in the free list holding it.
+func (m *meta) next() int32 { return -2 - m.state }
 
 // offAlign is the unit of meta.off; slabs are page-aligned and buffer sizes
 // multiples of 8, so 8 bytes keeps a 32 GiB arena within 32 bits.
 const offAlign = 8
 
-var _ [16 - unsafe.Sizeof(meta{})]struct{} // meta must stay at 16 bytes
+var _ [12 - unsafe.Sizeof(meta{})]struct{} // meta must stay at 12 bytes
 
 // Buf is a handle to one pond buffer. It is a small value: copying it does
 // not copy the buffer or add a reference. The zero Buf is no buffer.
@@ -47,7 +69,7 @@ func (b Buf) Size() int { return b.c.size }
 func (b Buf) Offset() int64 { return int64(b.m.off) * offAlign }
 
 // Refs is the number of references held on the buffer.
-func (b Buf) Refs() int { return int(atomic.LoadInt32(&b.m.refs)) }
+func (b Buf) Refs() int { return int(max(atomic.LoadInt32(&b.m.state), 0) & refMask) }
 
 // Bytes borrows the buffer's whole memory (len == cap == Size). The slice is
 // valid while the caller holds a reference; never keep it past Put.
@@ -59,9 +81,13 @@ func (b Buf) Bytes() []byte {
 // Ref adds a reference to b (for a clone that shares it) and returns b. The
 // new reference is released with Put like the first.
 func (b Buf) Ref() Buf {
-	if atomic.AddInt32(&b.m.refs, 1) <= 1 {
-		atomic.AddInt32(&b.m.refs, -1) // leave the free buffer as it was
+	switch s := atomic.AddInt32(&b.m.state, 1); {
+	case s <= 0:
+		atomic.AddInt32(&b.m.state, -1) // leave the free buffer as it was
 		panic(fmt.Sprintf("pond: reference taken on free buffer %s", b))
+	case s&refMask == 0:
+		atomic.AddInt32(&b.m.state, -1)
+		panic(fmt.Sprintf("pond: more than %d references to buffer %s", refMask, b))
 	}
 	return b
 }

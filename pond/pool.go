@@ -59,7 +59,7 @@ func (c *Pool) metaAt(slot int32) *meta { return &c.metas[slot/metaChunk][slot%m
 func (c *Pool) newMetaLocked() *meta {
 	if c.unused >= 0 {
 		m := c.metaAt(c.unused)
-		c.unused = m.link
+		c.unused = m.next()
 		return m
 	}
 	if int(c.nslots)%metaChunk == 0 {
@@ -72,7 +72,7 @@ func (c *Pool) newMetaLocked() *meta {
 }
 
 func (c *Pool) depotPushLocked(m *meta) {
-	m.link = c.depot
+	m.state = freeState(c.depot)
 	c.depot = m.slot
 	c.depotN++
 }
@@ -82,7 +82,8 @@ func (c *Pool) depotPopLocked() *meta {
 		return nil
 	}
 	m := c.metaAt(c.depot)
-	c.depot = m.link
+	c.depot = m.next()
+	m.state = freeState(-1)
 	c.depotN--
 	return m
 }
@@ -101,7 +102,6 @@ func (c *Pool) growLocked(n int64) (int64, error) {
 	for i := int64(0); i < n; i++ {
 		m := c.newMetaLocked()
 		m.off = uint32((off + i*int64(c.size)) / offAlign)
-		m.refs = 0
 		c.depotPushLocked(m)
 	}
 	c.insertSlabLocked(slab{off: off, count: n})
@@ -230,7 +230,7 @@ func cmpErr(first, err error) error {
 
 func (c *Pool) freePerSlabLocked() []int64 {
 	free := make([]int64, len(c.slabs))
-	for s := c.depot; s >= 0; s = c.metaAt(s).link {
+	for s := c.depot; s >= 0; s = c.metaAt(s).next() {
 		free[c.slabOf(int64(c.metaAt(s).off)*offAlign)]++
 	}
 	return free
@@ -243,7 +243,7 @@ func (c *Pool) dropSlabsLocked(gone map[int64]bool) {
 	var keep []*meta
 	for m := c.depotPopLocked(); m != nil; m = c.depotPopLocked() {
 		if inGone(m) {
-			m.link = c.unused
+			m.state = freeState(c.unused)
 			c.unused = m.slot
 			continue
 		}

@@ -76,6 +76,31 @@ func TestMisusePanics(t *testing.T) {
 			words: []string{"double release"},
 		},
 		{
+			// A free buffer's state holds a free-list link whose low bits
+			// can read as one reference; the sign still tells it is free.
+			name: "double put with a link like one reference",
+			misuse: func(t *testing.T, p, other *Pond, b, ob Buf) {
+				p.Put(b)
+				b.m.state = freeState(refMask - 2)
+				if b.m.state&refMask != 1 {
+					t.Fatalf("state %#x does not look like one reference", b.m.state)
+				}
+				p.Put(b)
+			},
+			words: []string{"double release"},
+		},
+		{
+			name: "reference count overflow",
+			misuse: func(t *testing.T, p, other *Pond, b, ob Buf) {
+				b.m.state |= refMask
+				defer func() { b.m.state = b.m.state&^refMask | 1 }()
+				b.Ref()
+			},
+			words: []string{"more than", "references"},
+			after: 1,
+			bHeld: true,
+		},
+		{
 			name: "other pond's buffer",
 			misuse: func(t *testing.T, p, other *Pond, b, ob Buf) {
 				p.Put(ob)
