@@ -62,7 +62,11 @@ func (t *Tree) Mount(dir string, mo MountOptions) (*fuse.Server, error) {
 			// A chain's data file is read and written with direct I/O and
 			// still mapped with mmap(MAP_SHARED) through the page cache
 			// (chaindircache.go); without this the kernel refuses the map.
-			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
+			// READDIRPLUS_AUTO lets the kernel list a directory with plain
+			// READDIR unless the lister looks entries up (ls -l): with
+			// READDIRPLUS always on, a plain ls of 100k chains made an
+			// inode for each and took twice as long.
+			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP | fuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,
