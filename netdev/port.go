@@ -66,6 +66,7 @@ type Port struct {
 	acct     *pond.Account
 	log      *log.Logger
 	headroom int
+	maxBuf   int // the pond's largest buffer, fixed for its life
 	chainOpt chain.Options
 	capacity int
 
@@ -81,9 +82,10 @@ type Port struct {
 
 	// mu guards the queue and the sequence numbers. It is held only for
 	// queue bookkeeping and chain frees, never for I/O or a callback.
-	mu  sync.Mutex
-	q   rxQueue
-	seq uint64 // of the newest frame queued
+	mu   sync.Mutex
+	q    rxQueue
+	seq  uint64 // of the newest frame queued
+	qcnt queueCounters
 
 	txMu  sync.Mutex
 	txIov [][]byte // Send's iovec, reused; guarded by txMu
@@ -128,6 +130,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		dev:      dev,
 		log:      cfg.Log,
 		headroom: resolveHeadroom(cfg.Headroom),
+		maxBuf:   p.MaxBuf(),
 		chainOpt: chain.Options{Headroom: cfg.Headroom},
 		capacity: cfg.RxQueue,
 		scratch:  make([]byte, MaxFrameLimit+1),
@@ -135,9 +138,9 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		done:     make(chan struct{}),
 		q:        newRxQueue(cfg.RxQueue),
 	}
-	if port.headroom > p.MaxBuf() {
+	if port.headroom > port.maxBuf {
 		return nil, fmt.Errorf("new port %s: headroom %d exceeds the largest buffer %d: %w",
-			dev.Name(), port.headroom, p.MaxBuf(), pond.ErrInvalid)
+			dev.Name(), port.headroom, port.maxBuf, pond.ErrInvalid)
 	}
 	acct, err := port.account(cfg)
 	if err != nil {
@@ -217,11 +220,11 @@ func (p *Port) Err() error {
 // Stats snapshots the port's counters.
 func (p *Port) Stats() Stats {
 	p.mu.Lock()
-	queued := p.q.n
+	queued, q := p.q.n, p.qcnt
 	p.mu.Unlock()
 	return Stats{
-		RxPackets: p.stats.rxPackets.Load(), RxBytes: p.stats.rxBytes.Load(),
-		RxDropped: p.stats.rxDropped.Load(),
+		RxPackets: q.packets, RxBytes: q.bytes,
+		RxDropped: p.stats.rxDropped.Load() + q.dropped,
 		TxPackets: p.stats.txPackets.Load(), TxBytes: p.stats.txBytes.Load(),
 		TxErrors: p.stats.txErrors.Load(),
 		RxQueue:  uint64(queued), RxQueueMax: uint64(p.capacity),

@@ -40,10 +40,10 @@ func (p *Port) receive() {
 // waits it holds one buffer more than the queue does.
 func (p *Port) receiveOne() error {
 	need := p.dev.MaxFrame() + 1 // Device.Read's byte to spare
-	room := min(p.headroom, p.pond.MaxBuf()-need)
+	room := min(p.headroom, p.maxBuf-need)
 	if room < 0 {
 		return p.discard(fmt.Errorf("receive on %s: a frame of %d bytes fits no pond buffer (largest %d): %w",
-			p.Name(), need-1, p.pond.MaxBuf(), ErrFrameSize))
+			p.Name(), need-1, p.maxBuf, ErrFrameSize))
 	}
 	b, err := p.pond.Get(p.acct, room+need)
 	if err != nil {
@@ -145,13 +145,13 @@ func pushLayers(c *chain.Chain, layers []Layer) error {
 // is full.
 func (p *Port) enqueue(c *chain.Chain, n int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.q.full() {
 		p.releaseLocked(p.q.popFront())
-		p.stats.rxDropped.Add(1)
+		p.qcnt.dropped++
 	}
 	p.seq++
 	p.q.pushBack(p.q.newFrame(p.seq, c))
-	p.stats.rxPackets.Add(1)
-	p.stats.rxBytes.Add(uint64(n))
+	p.qcnt.packets++
+	p.qcnt.bytes += uint64(n)
+	p.mu.Unlock()
 }

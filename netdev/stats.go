@@ -34,9 +34,16 @@ func (s Stats) Fields() []pond.Field {
 	}
 }
 
-// counters are a port's live counters; the queue length is read from the
-// queue itself.
+// counters are a port's live counters that are not the queue's; the
+// queue keeps its own under Port.mu (queueCounters).
 type counters struct {
-	rxPackets, rxBytes, rxDropped atomic.Uint64
-	txPackets, txBytes, txErrors  atomic.Uint64
+	rxDropped                    atomic.Uint64 // frames lost before the queue
+	txPackets, txBytes, txErrors atomic.Uint64
+}
+
+// queueCounters count what the queue saw: every frame queued, and every
+// one dropped from it as the oldest. They change under Port.mu, which
+// enqueue holds anyway, so a received frame costs no atomic add.
+type queueCounters struct {
+	packets, bytes, dropped uint64
 }
