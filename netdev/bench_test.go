@@ -60,6 +60,45 @@ func BenchmarkReceive(b *testing.B) {
 	}
 }
 
+// BenchmarkReceiveFull is the receive path of a port nobody reads, as
+// when the bench drains a TAP: the queue is full, so each frame queued
+// drops and frees the oldest.
+func BenchmarkReceiveFull(b *testing.B) {
+	for _, bf := range benchFrames() {
+		b.Run(bf.name, func(b *testing.B) {
+			p := newTestPond(b, 512)
+			dev, peer := NewMemPair("bench0", testMaxFrame, 4)
+			defer peer.Close()
+			port, err := newPort(p, dev, Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				close(port.done) // its receive goroutine never ran
+				port.Close()
+			}()
+			iov := [][]byte{bf.frame}
+			for range port.capacity {
+				peer.Writev(iov)
+				if err := port.receiveOne(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bf.frame)))
+			for b.Loop() {
+				peer.Writev(iov)
+				if err := port.receiveOne(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if s := port.Stats(); s.RxDropped != uint64(b.N) {
+				b.Fatalf("stats %+v after %d frames", s, b.N)
+			}
+		})
+	}
+}
+
 // BenchmarkReceiveRaw is the reference for BenchmarkReceive: the same
 // frames read from the same device into one reused buffer, and nothing
 // else.

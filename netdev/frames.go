@@ -91,12 +91,19 @@ func (p *Port) release(f *frame) {
 // it still has one, and recycles f. No one else can reach f by then, so
 // f.c needs no f.mu.
 func (p *Port) releaseLocked(f *frame) {
+	if c := p.unrefLocked(f); c != nil {
+		c.Free()
+	}
+}
+
+// unrefLocked drops a reference to f, as releaseLocked, but leaves the
+// chain for the caller to free (outside the lock).
+func (p *Port) unrefLocked(f *frame) *chain.Chain {
 	f.refs--
 	if f.refs > 0 {
-		return
+		return nil
 	}
-	if f.c != nil {
-		f.c.Free()
-	}
+	c := f.c
 	p.q.recycle(f)
+	return c
 }

@@ -144,9 +144,10 @@ func pushLayers(c *chain.Chain, layers []Layer) error {
 // enqueue queues c as the next frame, dropping the oldest when the queue
 // is full.
 func (p *Port) enqueue(c *chain.Chain, n int) {
+	var old *chain.Chain
 	p.mu.Lock()
 	if p.q.full() {
-		p.releaseLocked(p.q.popFront())
+		old = p.unrefLocked(p.q.popFront())
 		p.qcnt.dropped++
 	}
 	p.seq++
@@ -154,4 +155,7 @@ func (p *Port) enqueue(c *chain.Chain, n int) {
 	p.qcnt.packets++
 	p.qcnt.bytes += uint64(n)
 	p.mu.Unlock()
+	if old != nil {
+		old.Free()
+	}
 }
