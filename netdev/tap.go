@@ -21,8 +21,8 @@ import (
 // calls, not through the Go poller: a frame costs one read(2) or write(2),
 // as in a C program's loop, without os.File's and the poller's
 // bookkeeping or the scheduler's entersyscall and exitsyscall, which
-// together cost about a sixth of a frame's time draining a TAP here,
-// more than the whole pond receive path. Only when the device has no
+// together cost about a seventh of a frame's time draining a TAP here,
+// as much as the whole pond receive path. Only when the device has no
 // frame (or no room) does a call wait, in poll(2) on the descriptor and
 // on an eventfd that Close signals, so Close unblocks a pending Read at
 // once. The price is one thread per waiting Read, as a blocking read(2)
