@@ -87,8 +87,12 @@ type Port struct {
 	seq  uint64 // of the newest frame queued
 	qcnt queueCounters
 
+	// tap is dev when it is a TAP, which Send calls directly; see
+	// transmitTAP.
+	tap *TAP
+
 	txMu  sync.Mutex
-	txIov [][]byte // Send's iovec, reused; guarded by txMu
+	txIov [][]byte // Send's iovec for devices other than a TAP; guarded by txMu
 
 	capMu     sync.Mutex                 // serialises changes to caps
 	caps      atomic.Pointer[[]*Capture] // the captures; replaced, never changed
@@ -138,6 +142,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		done:     make(chan struct{}),
 		q:        newRxQueue(cfg.RxQueue),
 	}
+	port.tap, _ = dev.(*TAP)
 	if port.headroom > port.maxBuf {
 		return nil, fmt.Errorf("new port %s: headroom %d exceeds the largest buffer %d: %w",
 			dev.Name(), port.headroom, port.maxBuf, pond.ErrInvalid)

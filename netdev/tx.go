@@ -25,6 +25,10 @@ func (p *Port) Send(c *chain.Chain) error {
 			return fmt.Errorf("send on %s: %w", p.Name(), err)
 		}
 	}
+	if p.tap != nil {
+		var inline [maxInlineIovecs][]byte
+		return p.transmitTAP(c.Iovecs(inline[:0]), c.ChainLen())
+	}
 	p.txMu.Lock()
 	defer p.txMu.Unlock()
 	p.txIov = c.Iovecs(p.txIov[:0])
@@ -36,6 +40,10 @@ func (p *Port) Send(c *chain.Chain) error {
 // SendBytes transmits frame as one frame, as Send does; frame is only
 // borrowed for the call.
 func (p *Port) SendBytes(frame []byte) error {
+	if p.tap != nil {
+		iov := [1][]byte{frame}
+		return p.transmitTAP(iov[:], len(frame))
+	}
 	p.txMu.Lock()
 	defer p.txMu.Unlock()
 	p.txIov = append(p.txIov[:0], frame)
@@ -44,10 +52,26 @@ func (p *Port) SendBytes(frame []byte) error {
 	return err
 }
 
-// transmit writes the n bytes of iov as one frame, counts it and shows it
-// to the captures. The caller holds txMu.
+// transmitTAP writes the n bytes of iov as one frame on the port's TAP.
+// TAP.Writev, called directly rather than through Device, keeps nothing
+// of iov, so the caller's iovec can live on its stack: a TAP port sends
+// with no lock and no allocation.
+func (p *Port) transmitTAP(iov [][]byte, n int) error {
+	_, err := p.tap.Writev(iov)
+	return p.sent(iov, n, err)
+}
+
+// transmit writes the n bytes of iov as one frame through the Device.
+// The caller holds txMu, which guards the iovec it reuses.
 func (p *Port) transmit(iov [][]byte, n int) error {
-	if _, err := p.dev.Writev(iov); err != nil {
+	_, err := p.dev.Writev(iov)
+	return p.sent(iov, n, err)
+}
+
+// sent counts the frame of n bytes in iov that the device took (err nil)
+// or refused, and shows a frame sent to the captures.
+func (p *Port) sent(iov [][]byte, n int, err error) error {
+	if err != nil {
 		if !errors.Is(err, ErrFrameSize) {
 			p.stats.txErrors.Add(1)
 		}
