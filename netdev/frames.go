@@ -91,19 +91,12 @@ func (p *Port) release(f *frame) {
 // it still has one, and recycles f. No one else can reach f by then, so
 // f.c needs no f.mu.
 func (p *Port) releaseLocked(f *frame) {
-	if c := p.unrefLocked(f); c != nil {
-		c.Free()
-	}
-}
-
-// unrefLocked drops a reference to f, as releaseLocked, but leaves the
-// chain for the caller to free (outside the lock).
-func (p *Port) unrefLocked(f *frame) *chain.Chain {
 	f.refs--
 	if f.refs > 0 {
-		return nil
+		return
 	}
-	c := f.c
+	if f.c != nil {
+		f.c.Free()
+	}
 	p.q.recycle(f)
-	return c
 }

@@ -145,13 +145,25 @@ func pushLayers(c *chain.Chain, layers []Layer) error {
 // is full.
 func (p *Port) enqueue(c *chain.Chain, n int) {
 	var old *chain.Chain
+	var f *frame
 	p.mu.Lock()
-	if p.q.full() {
-		old = p.unrefLocked(p.q.popFront())
-		p.qcnt.dropped++
-	}
 	p.seq++
-	p.q.pushBack(p.q.newFrame(p.seq, c))
+	if p.q.full() {
+		p.qcnt.dropped++
+		f = p.q.popFront()
+		if f.refs == 1 {
+			// Only the queue held the oldest: its struct carries the
+			// new frame, and its chain is freed below.
+			old, f.seq, f.c = f.c, p.seq, c
+		} else {
+			f.refs-- // a borrower's release frees it
+			f = nil
+		}
+	}
+	if f == nil {
+		f = p.q.newFrame(p.seq, c)
+	}
+	p.q.pushBack(f)
 	p.qcnt.packets++
 	p.qcnt.bytes += uint64(n)
 	p.mu.Unlock()
