@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/pondfs/pondfs/pond"
 )
 
 // benchFrames are UDP frames of a small and a full-size datagram.
@@ -20,6 +22,22 @@ func benchFrames() []struct {
 	}
 }
 
+// benchPort is a port on a memory device whose receive goroutine never
+// runs: the benchmark calls receiveOne itself. It is closed when b ends.
+func benchPort(b *testing.B, p *pond.Pond) (*Port, *MemDevice) {
+	dev, peer := NewMemPair("bench0", testMaxFrame, 4)
+	port, err := newPort(p, dev, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		close(port.done)
+		port.Close()
+		peer.Close()
+	})
+	return port, peer
+}
+
 // BenchmarkReceive is the receive path per frame, in the receiver's own
 // goroutine: take a pond buffer, read the frame into it from a memory
 // device, wrap it in a chain, decode it and push its layers, queue it;
@@ -29,16 +47,7 @@ func BenchmarkReceive(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
 			p := newTestPond(b, 64)
-			dev, peer := NewMemPair("bench0", testMaxFrame, 4)
-			defer peer.Close()
-			port, err := newPort(p, dev, Config{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				close(port.done) // its receive goroutine never ran
-				port.Close()
-			}()
+			port, peer := benchPort(b, p)
 			iov := [][]byte{bf.frame}
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bf.frame)))
@@ -67,16 +76,7 @@ func BenchmarkReceiveFull(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
 			p := newTestPond(b, 512)
-			dev, peer := NewMemPair("bench0", testMaxFrame, 4)
-			defer peer.Close()
-			port, err := newPort(p, dev, Config{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				close(port.done) // its receive goroutine never ran
-				port.Close()
-			}()
+			port, peer := benchPort(b, p)
 			iov := [][]byte{bf.frame}
 			for range port.capacity {
 				peer.Writev(iov)

@@ -262,7 +262,7 @@ func (t *TAP) Read(p []byte) (int, error) {
 	if !t.enter() {
 		return 0, fmt.Errorf("read %s: %w", t.name, ErrClosed)
 	}
-	n, err := t.read(p)
+	n, err := t.rawIO(unix.SYS_READ, unsafe.Pointer(unsafe.SliceData(p)), len(p), unix.POLLIN)
 	t.leave()
 	if err != nil {
 		return 0, t.ioError("read", err)
@@ -273,25 +273,6 @@ func (t *TAP) Read(p []byte) (int, error) {
 			t.name, n, t.MaxFrame(), ErrFrameSize)
 	}
 	return n, nil
-}
-
-// read reads one frame into p, waiting for one when none is queued. The
-// caller has entered.
-func (t *TAP) read(p []byte) (int, error) {
-	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(t.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		switch errno {
-		case 0:
-			return int(n), nil
-		case unix.EINTR:
-		case unix.EAGAIN:
-			if err := t.wait(unix.POLLIN); err != nil {
-				return 0, err
-			}
-		default:
-			return 0, errno
-		}
-	}
 }
 
 // Writev sends one frame with a single write(2) (one segment, which costs
@@ -313,7 +294,7 @@ func (t *TAP) Writev(iov [][]byte) (int, error) {
 	}
 	var err error
 	if len(iov) == 1 {
-		n, err = t.write(unix.SYS_WRITE, unsafe.Pointer(unsafe.SliceData(iov[0])), len(iov[0]))
+		n, err = t.rawIO(unix.SYS_WRITE, unsafe.Pointer(unsafe.SliceData(iov[0])), len(iov[0]), unix.POLLOUT)
 	} else {
 		var inline [maxInlineIovecs]unix.Iovec
 		vec := inline[:0]
@@ -322,7 +303,7 @@ func (t *TAP) Writev(iov [][]byte) (int, error) {
 			v.SetLen(len(b))
 			vec = append(vec, v)
 		}
-		n, err = t.write(unix.SYS_WRITEV, unsafe.Pointer(unsafe.SliceData(vec)), len(vec))
+		n, err = t.rawIO(unix.SYS_WRITEV, unsafe.Pointer(unsafe.SliceData(vec)), len(vec), unix.POLLOUT)
 	}
 	t.leave()
 	if err != nil {
@@ -331,17 +312,18 @@ func (t *TAP) Writev(iov [][]byte) (int, error) {
 	return n, nil
 }
 
-// write makes the system call trap (write or writev) with buf and n,
-// waiting for room when the device has none. The caller has entered.
-func (t *TAP) write(trap uintptr, buf unsafe.Pointer, n int) (int, error) {
+// rawIO makes the system call trap (read, write or writev) with buf and
+// n, waiting in poll(2) for events when the device has no frame or no
+// room. The caller has entered.
+func (t *TAP) rawIO(trap uintptr, buf unsafe.Pointer, n int, events int16) (int, error) {
 	for {
-		w, _, errno := unix.RawSyscall(trap, uintptr(t.fd), uintptr(buf), uintptr(n))
+		r, _, errno := unix.RawSyscall(trap, uintptr(t.fd), uintptr(buf), uintptr(n))
 		switch errno {
 		case 0:
-			return int(w), nil
+			return int(r), nil
 		case unix.EINTR:
 		case unix.EAGAIN:
-			if err := t.wait(unix.POLLOUT); err != nil {
+			if err := t.wait(events); err != nil {
 				return 0, err
 			}
 		default:
