@@ -14,7 +14,9 @@ const DefaultCaptureBytes = 1 << 20
 
 // Capture is one subscriber to every frame a port receives or sends from
 // the moment it subscribed (Port.Capture), presented as a pcap stream:
-// Read returns the pcap file header and then one record per frame.
+// Read returns the pcap file header and then one record per frame. A
+// frame sent is captured as the port hands it to the device, before the
+// kernel can answer it (see showOutgoing).
 //
 // Each frame is copied, with its record header, into the capture's own
 // ring of bytes (Go memory, not the pond's), so a capture never holds a

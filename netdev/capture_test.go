@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"testing"
 	"time"
 )
@@ -63,6 +64,56 @@ func TestCaptureSeesReceivedAndSent(t *testing.T) {
 		t.Errorf("Lost = %d", c.Lost())
 	}
 	takeAll(t, m.Port)
+}
+
+// answeringDevice is a memory device whose peer answers each frame
+// written to it before the write returns, as the kernel answers a frame
+// written to a TAP (an ICMP error, say) within the write(2).
+type answeringDevice struct {
+	*MemDevice
+	peer     *MemDevice
+	answer   []byte
+	received func() // returns once the port has received the answer
+}
+
+func (d *answeringDevice) Writev(iov [][]byte) (int, error) {
+	n, err := d.MemDevice.Writev(iov)
+	if err == nil {
+		d.peer.Writev([][]byte{d.answer})
+		d.received()
+	}
+	return n, err
+}
+
+// TestCaptureShowsSentBeforeItsAnswer: a sent frame is in the capture
+// ahead of the answer the device gives to it during the write, as on a
+// Linux interface.
+func TestCaptureShowsSentBeforeItsAnswer(t *testing.T) {
+	p := newTestPond(t, 64)
+	dev, peer := NewMemPair("mem0", testMaxFrame, 4)
+	ad := &answeringDevice{MemDevice: dev, peer: peer, answer: numbered(2)}
+	port, err := NewPort(p, ad, Config{Log: log.New(&logBuf{}, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		port.Close()
+		peer.Close()
+	})
+	ad.received = func() { waitSeen(t, port, 1) }
+	c, err := port.Capture(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := port.SendBytes(numbered(1)); err != nil {
+		t.Fatal(err)
+	}
+	recs := tail(c).records(t, 2)
+	if !bytes.Equal(recs[0], numbered(1)) || !bytes.Equal(recs[1], numbered(2)) {
+		t.Errorf("records %x, want frame 1 (sent) and then 2 (its answer)", recs)
+	}
+	takeAll(t, port)
 }
 
 func TestCaptureSlowReaderLoses(t *testing.T) {

@@ -57,20 +57,39 @@ func (p *Port) SendBytes(frame []byte) error {
 // of iov, so the caller's iovec can live on its stack: a TAP port sends
 // with no lock and no allocation.
 func (p *Port) transmitTAP(iov [][]byte, n int) error {
+	shown := p.showOutgoing(iov, n)
 	_, err := p.tap.Writev(iov)
-	return p.sent(iov, n, err)
+	return p.sent(iov, n, shown, err)
 }
 
 // transmit writes the n bytes of iov as one frame through the Device.
 // The caller holds txMu, which guards the iovec it reuses.
 func (p *Port) transmit(iov [][]byte, n int) error {
+	shown := p.showOutgoing(iov, n)
 	_, err := p.dev.Writev(iov)
-	return p.sent(iov, n, err)
+	return p.sent(iov, n, shown, err)
+}
+
+// showOutgoing shows a frame about to be written to the captures and
+// reports whether it did. It shows it before the write, as Linux shows an
+// outgoing frame to its packet taps before the driver transmits it: the
+// kernel answers a frame written to a TAP (an ICMP error, an ARP reply)
+// within the write, and the receiver could otherwise put the answer in a
+// capture ahead of the frame that caused it. A frame of a size the device
+// will refuse is not shown; one larger than MaxFrame is shown after the
+// write, if the device took it after all (its MTU grew).
+func (p *Port) showOutgoing(iov [][]byte, n int) bool {
+	if n < EthHeaderLen || n > p.dev.MaxFrame() {
+		return false
+	}
+	p.publishv(iov, n)
+	return true
 }
 
 // sent counts the frame of n bytes in iov that the device took (err nil)
-// or refused, and shows a frame sent to the captures.
-func (p *Port) sent(iov [][]byte, n int, err error) error {
+// or refused, and shows a frame sent to the captures unless showOutgoing
+// did already.
+func (p *Port) sent(iov [][]byte, n int, shown bool, err error) error {
 	if err != nil {
 		if !errors.Is(err, ErrFrameSize) {
 			p.stats.txErrors.Add(1)
@@ -79,6 +98,8 @@ func (p *Port) sent(iov [][]byte, n int, err error) error {
 	}
 	p.stats.txPackets.Add(1)
 	p.stats.txBytes.Add(uint64(n))
-	p.publishv(iov, n)
+	if !shown {
+		p.publishv(iov, n)
+	}
 	return nil
 }
