@@ -38,6 +38,14 @@ func benchPort(b *testing.B, p *pond.Pond) (*Port, *MemDevice) {
 	return port, peer
 }
 
+// receiveFrom has peer write the frame in iov and port receive it.
+func receiveFrom(b *testing.B, port *Port, peer *MemDevice, iov [][]byte) {
+	peer.Writev(iov)
+	if err := port.receiveOne(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkReceive is the receive path per frame, in the receiver's own
 // goroutine: take a pond buffer, read the frame into it from a memory
 // device, wrap it in a chain, decode it and push its layers, queue it;
@@ -52,10 +60,7 @@ func BenchmarkReceive(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bf.frame)))
 			for b.Loop() {
-				peer.Writev(iov)
-				if err := port.receiveOne(); err != nil {
-					b.Fatal(err)
-				}
+				receiveFrom(b, port, peer, iov)
 				c, err := port.Take(port.seq)
 				if err != nil {
 					b.Fatal(err)
@@ -79,18 +84,12 @@ func BenchmarkReceiveFull(b *testing.B) {
 			port, peer := benchPort(b, p)
 			iov := [][]byte{bf.frame}
 			for range port.capacity {
-				peer.Writev(iov)
-				if err := port.receiveOne(); err != nil {
-					b.Fatal(err)
-				}
+				receiveFrom(b, port, peer, iov)
 			}
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bf.frame)))
 			for b.Loop() {
-				peer.Writev(iov)
-				if err := port.receiveOne(); err != nil {
-					b.Fatal(err)
-				}
+				receiveFrom(b, port, peer, iov)
 			}
 			if s := port.Stats(); s.RxDropped != uint64(b.N) {
 				b.Fatalf("stats %+v after %d frames", s, b.N)
