@@ -30,6 +30,15 @@ def wr(path, data, mode="wb"):
         f.write(data)
 
 
+def arena_offset(d, x):
+    """Where byte x of the view lies in the arena."""
+    for off, n, _ in segments(d):
+        if x < n:
+            return off + x
+        x -= n
+    raise AssertionError(f"byte {x} is past the view")
+
+
 def segments(d):
     """The view's runs: (arena_offset, length, refs) for each line."""
     out = []
@@ -122,9 +131,11 @@ def mapsees(mnt, cid, how):
             print("mapping sees layer ok")
             return
         elif how == "arena":
-            off = next(o for o, n, _ in segments(d))
+            # The data lies in several buffers, anywhere in the arena:
+            # each byte goes where its segment puts it.
             a = os.open(mnt + "/arena", os.O_RDWR)
-            os.pwrite(a, b"ARNA", off + 4096)
+            for i, byte in enumerate(b"ARNA"):
+                os.pwrite(a, bytes([byte]), arena_offset(d, 4096 + i))
             os.close(a)
             want = b"ARNA"
         else:
