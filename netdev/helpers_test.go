@@ -93,6 +93,24 @@ func newMemPort(t testing.TB, p *pond.Pond, cfg Config) memPort {
 	return memPort{port, peer, lb}
 }
 
+// manualPort is a port on a memory device queueing depth frames, whose
+// receive goroutine never runs: the test calls receiveOne itself, so that
+// it knows what has been received. It is closed when t ends.
+func manualPort(t testing.TB, p *pond.Pond, cfg Config, depth int) (*Port, *MemDevice) {
+	t.Helper()
+	dev, peer := NewMemPair("mem0", testMaxFrame, depth)
+	port, err := newPort(p, dev, cfg)
+	if err != nil {
+		t.Fatalf("newPort: %v", err)
+	}
+	t.Cleanup(func() {
+		close(port.done)
+		port.Close()
+		peer.Close()
+	})
+	return port, peer
+}
+
 // inject writes frames from the peer's side, for the port to receive.
 func (m memPort) inject(t testing.TB, frames ...[]byte) {
 	t.Helper()

@@ -90,26 +90,76 @@ func (p *Port) discard(reason error) error {
 // queue makes the n-byte frame at room in b a chain, with its decoded
 // headers as layers, shows it to the captures and queues it. It takes
 // over the caller's reference to b.
+//
+// When the queue is full, the oldest frame is dropped first, and its
+// chain (unless a borrower holds it) renewed to carry the new frame, in
+// the same frame struct: a full queue then costs one chain struct per
+// frame instead of a free and a new one.
 func (p *Port) queue(b pond.Buf, room, n int) error {
 	if n < EthHeaderLen {
 		p.pond.Put(b)
 		return fmt.Errorf("receive on %s: frame of %d bytes: %w", p.Name(), n, ErrFrameSize)
 	}
-	c, err := chain.NewFrom(p.pond, p.acct, p.chainOpt, b, room, n)
+	p.mu.Lock()
+	old := p.dropOldest()
+	p.mu.Unlock()
+	c, err := p.wrap(b, room, n, old)
 	if err != nil {
 		p.pond.Put(b)
+		p.forgo(old)
 		return fmt.Errorf("receive on %s: %w: %w", p.Name(), ErrFrameSize, err)
 	}
 	frame := b.Bytes()[room : room+n]
 	p.layers = Decode(frame, p.layers[:0])
 	if err := pushLayers(c, p.layers); err != nil {
+		if old != nil {
+			old.c = nil // renewed as c
+		}
 		c.Free()
+		p.forgo(old)
 		return fmt.Errorf("receive on %s: %w: %w", p.Name(), ErrFrameSize, err)
 	}
 	p.publish(frame)
-	p.enqueue(c, n)
+	p.enqueue(old, c, n)
 	p.dropping = false
 	return nil
+}
+
+// dropOldest drops the oldest frame when the queue is full, to make room
+// for the next. It returns the frame when only the queue held it, for its
+// struct and chain to carry the next frame; a borrowed one is left to its
+// last borrower to free. It needs p.mu held.
+func (p *Port) dropOldest() *frame {
+	if !p.q.full() {
+		return nil
+	}
+	p.qcnt.dropped++
+	f := p.q.popFront()
+	if f.refs > 1 {
+		f.refs-- // a borrower's release frees it
+		return nil
+	}
+	return f
+}
+
+// forgo recycles old, a frame dropped for one that then failed, freeing
+// its chain if it still has one. old may be nil.
+func (p *Port) forgo(old *frame) {
+	if old != nil {
+		p.release(old)
+	}
+}
+
+// wrap makes the frame at room in b a chain: old's chain renewed, or a
+// new one when old is nil.
+func (p *Port) wrap(b pond.Buf, room, n int, old *frame) (*chain.Chain, error) {
+	if old == nil {
+		return chain.NewFrom(p.pond, p.acct, p.chainOpt, b, room, n)
+	}
+	if err := old.c.Renew(b, room, n); err != nil {
+		return nil, err
+	}
+	return old.c, nil
 }
 
 // drop counts a lost frame, logging the first of a run.
@@ -141,33 +191,17 @@ func pushLayers(c *chain.Chain, layers []Layer) error {
 	return nil
 }
 
-// enqueue queues c as the next frame, dropping the oldest when the queue
-// is full.
-func (p *Port) enqueue(c *chain.Chain, n int) {
-	var old *chain.Chain
-	var f *frame
+// enqueue queues c, n bytes long, as the next frame: in f, the frame
+// dropped for it, or in a new one when f is nil.
+func (p *Port) enqueue(f *frame, c *chain.Chain, n int) {
 	p.mu.Lock()
 	p.seq++
-	if p.q.full() {
-		p.qcnt.dropped++
-		f = p.q.popFront()
-		if f.refs == 1 {
-			// Only the queue held the oldest: its struct carries the
-			// new frame, and its chain is freed below.
-			old, f.seq, f.c = f.c, p.seq, c
-		} else {
-			f.refs-- // a borrower's release frees it
-			f = nil
-		}
-	}
 	if f == nil {
 		f = p.q.newFrame(p.seq, c)
 	}
+	f.seq, f.refs, f.c = p.seq, 1, c
 	p.q.pushBack(f)
 	p.qcnt.packets++
 	p.qcnt.bytes += uint64(n)
 	p.mu.Unlock()
-	if old != nil {
-		old.Free()
-	}
 }
