@@ -62,6 +62,10 @@ func devBench(ctx context.Context, r *Report, cfg runConfig) error {
 	if err != nil {
 		return err
 	}
+	floorAcct, err := p.NewAccount("bench.floor", 1<<30)
+	if err != nil {
+		return err
+	}
 	r.Note("device figures: drain %d frames, live %d frames, tx %d frames per sample", drainN, liveN, txN)
 
 	// A sample that fails is noted and the run goes on; a figure that
@@ -78,6 +82,17 @@ func devBench(ctx context.Context, r *Report, cfg runConfig) error {
 			r.NAAll([]string{id}, err.Error())
 		}
 	}
+	// Not figures: the drain floors (see rxDrainFloor), beside the
+	// reference's drain rates of the same rounds.
+	floors, refDrains := map[int][]float64{}, map[int][]float64{}
+	defer func() {
+		for _, size := range frameSizes {
+			if len(floors[size]) > 0 && len(refDrains[size]) > 0 {
+				r.Note("dev.rx.drain.%d floor: a read() loop into the %d pond buffers a full queue cycles through: median %.0f frames/s of %s, %.2fx the reference's median",
+					size, netdev.DefaultRxQueue+1, median(floors[size]), fmtList(floors[size]), median(floors[size])/median(refDrains[size]))
+			}
+		}
+	}()
 	for round := range cfg.rounds {
 		sides := sidesFor(round)
 		for _, size := range frameSizes {
@@ -87,9 +102,19 @@ func devBench(ctx context.Context, r *Report, cfg runConfig) error {
 					rate, err := rxDrain(p, side, size, drainN)
 					if err == nil {
 						r.Sample(id, side, rate)
+						if side == Reference {
+							refDrains[size] = append(refDrains[size], rate)
+						}
 					}
 					return err
 				})
+			}
+			if cfg.wantAny(id) && ctx.Err() == nil {
+				if rate, err := rxDrainFloor(p, floorAcct, size, drainN); err != nil {
+					r.Note("%s floor: %v", id, err)
+				} else {
+					floors[size] = append(floors[size], rate)
+				}
 			}
 			id = fmt.Sprintf("dev.rx.live.%d", size)
 			for _, side := range sides {
@@ -151,8 +176,8 @@ func (pr *portReader) stop() error {
 }
 
 // rawReader is the reference side: a blocking read() loop into one reused
-// buffer, in its own goroutine, stopped by an end marker frame or after
-// limit frames.
+// buffer (or, for the drain floor, a ring of them), in its own goroutine,
+// stopped by an end marker frame or after limit frames.
 type rawReader struct {
 	fd    int
 	n     atomic.Uint64
@@ -160,13 +185,13 @@ type rawReader struct {
 	limit uint64
 }
 
-// startRawReader starts reading from fd; it stops at the first end marker
-// frame, or after limit frames when limit > 0.
-func startRawReader(fd int, limit uint64) *rawReader {
+// startRawReader starts reading from fd into bufs, each in turn; it stops
+// at the first end marker frame, or after limit frames when limit > 0.
+func startRawReader(fd int, limit uint64, bufs [][]byte) *rawReader {
 	rr := &rawReader{fd: fd, done: make(chan error, 1), limit: limit}
 	go func() {
-		buf := make([]byte, 65536)
-		for {
+		for i := 0; ; i = (i + 1) % len(bufs) {
+			buf := bufs[i]
 			n, err := unix.Read(fd, buf)
 			if err != nil {
 				rr.done <- err
@@ -246,7 +271,7 @@ func attach(side Side) (tap *netdev.TAP, fd int, err error) {
 // startReading starts side's reader on what attach opened.
 func startReading(p *pond.Pond, tap *netdev.TAP, fd int, limit uint64) (rxReader, error) {
 	if tap == nil {
-		return startRawReader(fd, limit), nil
+		return startRawReader(fd, limit, [][]byte{make([]byte, 65536)}), nil
 	}
 	port, err := netdev.NewPort(p, tap, netdev.Config{})
 	if err != nil {
@@ -273,6 +298,61 @@ const pollInterval = 500 * time.Microsecond
 // (the TAP's queue is longer than n), then reads them all as fast as side
 // can, and returns frames per second.
 func rxDrain(p *pond.Pond, side Side, size, n int) (float64, error) {
+	return drain(side, size, n, func(tap *netdev.TAP, fd int) (rxReader, error) {
+		return startReading(p, tap, fd, uint64(n))
+	})
+}
+
+// rxDrainFloor is rxDrain for a read() loop that cycles through as many
+// pond buffers as a port's full queue holds, one more for the frame
+// coming in, each read at the headroom a port leaves: the reference's
+// loop, but writing each frame into memory a queue's length old, as any
+// receiver that queues its frames must. Between it and the reference is
+// what queueing itself costs; between pondfs and it, the pond, chain,
+// decode and queue work of each frame.
+func rxDrainFloor(p *pond.Pond, acct *pond.Account, size, n int) (float64, error) {
+	bufs, release, err := queueBuffers(p, acct, netdev.DefaultRxQueue+1)
+	if err != nil {
+		return 0, fmt.Errorf("buffers for the floor: %w", err)
+	}
+	defer release()
+	return drain(Reference, size, n, func(_ *netdev.TAP, fd int) (rxReader, error) {
+		return startRawReader(fd, uint64(n), bufs), nil
+	})
+}
+
+// floorBufSize is what a port takes for each frame of the bench's TAPs
+// (MTU 1500): its headroom, the largest frame with a VLAN tag, and the
+// byte Device.Read needs to spare.
+const floorBufSize = chain.DefaultHeadroom + 1500 + netdev.EthHeaderLen + 4 + 1
+
+// queueBuffers takes k pond buffers of floorBufSize and returns each past
+// the port's headroom, with a function that gives them back.
+func queueBuffers(p *pond.Pond, acct *pond.Account, k int) ([][]byte, func(), error) {
+	var held []pond.Buf
+	release := func() {
+		for _, b := range held {
+			p.Put(b)
+		}
+	}
+	var bufs [][]byte
+	for range k {
+		b, err := p.Get(acct, floorBufSize)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		held = append(held, b)
+		bufs = append(bufs, b.Bytes()[chain.DefaultHeadroom:])
+	}
+	return bufs, release, nil
+}
+
+// drain queues n frames of size bytes in rxTAP while nothing reads it
+// (the TAP's queue is longer than n), then starts a reader on side's
+// attachment with start, which reads them all as fast as it can, and
+// returns frames per second.
+func drain(side Side, size, n int, start func(tap *netdev.TAP, fd int) (rxReader, error)) (float64, error) {
 	tap, fd, err := attach(side)
 	if err != nil {
 		return 0, err
@@ -298,8 +378,8 @@ func rxDrain(p *pond.Pond, side Side, size, n int) (float64, error) {
 		detach(tap, fd)
 		return 0, err
 	}
-	start := time.Now()
-	rd, err := startReading(p, tap, fd, uint64(n))
+	begin := time.Now()
+	rd, err := start(tap, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -310,7 +390,7 @@ func rxDrain(p *pond.Pond, side Side, size, n int) (float64, error) {
 	if got < uint64(n) {
 		return 0, fmt.Errorf("read %d of %d queued frames in 10s", got, n)
 	}
-	return float64(n) / end.Sub(start).Seconds(), nil
+	return float64(n) / end.Sub(begin).Seconds(), nil
 }
 
 // waitCount polls rd until it has read want frames, or senderDone is
