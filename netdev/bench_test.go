@@ -125,29 +125,10 @@ const drainDepth = 1 << 15
 func BenchmarkDrain(b *testing.B) {
 	for _, bf := range benchFrames() {
 		iov := [][]byte{bf.frame}
-		fill := func(b *testing.B, peer *MemDevice) {
-			b.StopTimer()
-			for range drainDepth {
-				peer.Writev(iov)
-			}
-			b.StartTimer()
-		}
 		b.Run(bf.name+"/port", func(b *testing.B) {
 			port, peer := manualPort(b, newTestPond(b, 512), Config{}, drainDepth)
 			b.SetBytes(int64(len(bf.frame)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			queued := 0
-			for range b.N {
-				if queued == 0 {
-					fill(b, peer)
-					queued = drainDepth
-				}
-				if err := port.receiveOne(); err != nil {
-					b.Fatal(err)
-				}
-				queued--
-			}
+			drainEach(b, peer, iov, port.receiveOne)
 		})
 		b.Run(bf.name+"/raw", func(b *testing.B) {
 			dev, peer := NewMemPair("bench0", testMaxFrame, drainDepth)
@@ -155,19 +136,32 @@ func BenchmarkDrain(b *testing.B) {
 			defer peer.Close()
 			buf := make([]byte, testMaxFrame+1)
 			b.SetBytes(int64(len(bf.frame)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			queued := 0
-			for range b.N {
-				if queued == 0 {
-					fill(b, peer)
-					queued = drainDepth
-				}
-				if _, err := dev.Read(buf); err != nil {
-					b.Fatal(err)
-				}
-				queued--
-			}
+			drainEach(b, peer, iov, func() error {
+				_, err := dev.Read(buf)
+				return err
+			})
 		})
+	}
+}
+
+// drainEach calls receive b.N times, on the clock, having peer fill its
+// device's queue off the clock whenever it has run dry.
+func drainEach(b *testing.B, peer *MemDevice, iov [][]byte, receive func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	queued := 0
+	for range b.N {
+		if queued == 0 {
+			b.StopTimer()
+			for range drainDepth {
+				peer.Writev(iov)
+			}
+			b.StartTimer()
+			queued = drainDepth
+		}
+		if err := receive(); err != nil {
+			b.Fatal(err)
+		}
+		queued--
 	}
 }

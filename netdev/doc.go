@@ -10,12 +10,13 @@
 //	┌──────────┬────────────────────── frame ───────────────────┬─────────┐
 //	│ headroom │ eth │ ipv4 │ udp │ payload                       │ (spare) │
 //	└──────────┴────────────────────────────────────────────────┴─────────┘
-//	  │ chain.NewFrom wraps the buffer: no copy
+//	  │ a chain wraps the buffer: no copy
 //	  │ Decode finds the headers; each becomes a pushed layer:
 //	  │   0 ethernet ⊇ 1 ipv4 ⊇ 2 udp ⊇ 3 payload
 //	  ▼
 //	rx queue: seq 41, 42, … 296 (at most Config.RxQueue; when full the
-//	  │       oldest is dropped and freed, counted in rx_dropped)
+//	  │       oldest is dropped, counted in rx_dropped, and its chain
+//	  │       renewed to wrap the new frame's buffer)
 //	  ▼
 //	consumer: Port.With lends a queued chain, Port.Take hands it over
 //
