@@ -53,7 +53,7 @@ func (d *rxDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut)
 // queue may drop the frame at any moment.
 func (d *rxDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	seq, ok := parseSeq(name)
-	if !ok || !d.queued(seq) {
+	if !ok || !d.port.Queued(seq) {
 		return nil, syscall.ENOENT
 	}
 	var attr fuse.AttrOut
@@ -89,10 +89,6 @@ func (d *rxDir) Rmdir(ctx context.Context, name string) syscall.Errno {
 		ch.RmAllChildren()
 	}
 	return 0
-}
-
-func (d *rxDir) queued(seq uint64) bool {
-	return d.port.With(seq, func(*chain.Chain) error { return nil }) == nil
 }
 
 // inoBase is frame seq's block of inode numbers: the one it was given at

@@ -38,9 +38,10 @@ func receiveFrom(b *testing.B, port *Port, peer *MemDevice, iov [][]byte) {
 
 // BenchmarkReceive is the receive path per frame, in the receiver's own
 // goroutine: take a pond buffer, read the frame into it from a memory
-// device, wrap it in a chain, decode it and push its layers, queue it;
-// then a consumer takes the chain and frees it. The peer's write (a copy
-// into the memory device) is in the loop too, as in BenchmarkReceiveRaw.
+// device, decode it, queue it; then a consumer takes it, which makes its
+// chain with the decoded layers, and frees the chain. The peer's write (a
+// copy into the memory device) is in the loop too, as in
+// BenchmarkReceiveRaw.
 func BenchmarkReceive(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
@@ -66,7 +67,7 @@ func BenchmarkReceive(b *testing.B) {
 
 // BenchmarkReceiveFull is the receive path of a port nobody reads, as
 // when the bench drains a TAP: the queue is full, so each frame queued
-// drops the oldest, whose chain carries it.
+// drops the oldest, and no frame is ever made a chain.
 func BenchmarkReceiveFull(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pondfs/pondfs/chain"
+	"github.com/pondfs/pondfs/pond"
 )
 
 // Seqs appends to dst the sequence numbers of the queued frames, oldest
@@ -35,10 +36,11 @@ func (p *Port) With(seq uint64, fn func(c *chain.Chain) error) error {
 	defer p.release(f)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.c == nil {
-		return p.noFrame(seq)
+	c, err := p.chainOf(f)
+	if err != nil {
+		return err
 	}
-	return fn(f.c)
+	return fn(c)
 }
 
 // Take removes frame seq from the queue and hands its chain to the
@@ -58,9 +60,40 @@ func (p *Port) Take(seq uint64) (*chain.Chain, error) {
 	defer p.release(f)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := f.c
+	c, err := p.chainOf(f)
 	f.c = nil
+	return c, err
+}
+
+// chainOf returns f's chain, making it from f's buffer and layers at its
+// first use; f.mu is held. It fails with ErrNoFrame once f was taken.
+func (p *Port) chainOf(f *frame) (*chain.Chain, error) {
+	if f.c != nil {
+		return f.c, nil
+	}
+	if !f.buf.Valid() {
+		return nil, p.noFrame(f.seq)
+	}
+	c, err := chain.NewFrom(p.pond, p.acct, p.chainOpt, f.buf, f.room, f.n)
+	if err != nil {
+		return nil, fmt.Errorf("%s frame %d: %w", p.Name(), f.seq, err)
+	}
+	if err := pushLayers(c, f.layers); err != nil {
+		// Decode's layers nest within the frame, so pushing them cannot
+		// fail; if it did, the frame is still worth having, with the
+		// layers pushed before the failure.
+		p.log.Printf("%s frame %d: layers: %v", p.Name(), f.seq, err)
+	}
+	f.c, f.buf, f.layers = c, pond.Buf{}, nil
 	return c, nil
+}
+
+// Queued reports whether frame seq is in the queue, without making its
+// chain.
+func (p *Port) Queued(seq uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.q.find(seq) >= 0
 }
 
 func (p *Port) noFrame(seq uint64) error {
@@ -87,16 +120,14 @@ func (p *Port) release(f *frame) {
 	p.releaseLocked(f)
 }
 
-// releaseLocked drops a reference to f; the last one frees its chain, if
-// it still has one, and recycles f. No one else can reach f by then, so
-// f.c needs no f.mu.
+// releaseLocked drops a reference to f; the last one frees its chain (or
+// its buffer, when its chain was never made), if it still has one, and
+// recycles f. No one else can reach f by then, so f needs no f.mu.
 func (p *Port) releaseLocked(f *frame) {
 	f.refs--
 	if f.refs > 0 {
 		return
 	}
-	if f.c != nil {
-		f.c.Free()
-	}
+	dropped{c: f.c, buf: f.buf}.free(p.pond)
 	p.q.recycle(f)
 }

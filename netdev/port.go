@@ -48,11 +48,11 @@ type Config struct {
 // # Who owns what
 //
 //   - The Port owns its Device from NewPort on and closes it in Close.
-//   - A received frame's chain belongs to the queue. With lends it to a
-//     callback; Take hands it to the caller, who then frees it (chain
-//     Free) or passes it on (Send). A frame dropped from a full queue, or
-//     still queued at Close, is freed by the port (by its last borrower if
-//     one is using it then).
+//   - A received frame belongs to the queue: its buffer, and its chain
+//     once made. With lends the chain to a callback; Take hands it to the
+//     caller, who then frees it (chain Free) or passes it on (Send). A
+//     frame dropped from a full queue, or still queued at Close, is freed
+//     by the port (by its last borrower if one is using it then).
 //   - Send and SendBytes only borrow memory during the call, except that
 //     Send consumes its chain: it is freed whether or not the frame went
 //     out.

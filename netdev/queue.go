@@ -4,21 +4,35 @@ import (
 	"sync"
 
 	"github.com/pondfs/pondfs/chain"
+	"github.com/pondfs/pondfs/pond"
 )
 
-// frame is one received frame: its sequence number and its chain.
+// frame is one received frame: its sequence number, and its chain or,
+// until the frame is first used, what its chain is made from.
 //
 // A frame is reachable by the port's queue and by whoever borrows or takes
 // it; refs counts them, under Port.mu. The chain is used under mu, so a
 // borrower never blocks the receiver (which only ever holds Port.mu), and
 // the receiver never waits for a borrower: a frame dropped from the queue
 // while borrowed is freed by its last borrower.
+//
+// The receiver fills buf, room, n and layers before it queues the frame,
+// and the first With or Take makes them the chain (Port.chainOf): a frame
+// dropped unread never costs a chain.
 type frame struct {
 	seq  uint64
 	refs int // guarded by Port.mu
 
 	mu sync.Mutex
-	c  *chain.Chain // guarded by mu; nil once taken
+	c  *chain.Chain // guarded by mu; nil until made, and once taken
+
+	// The frame until its chain is made: its buffer (the frame's
+	// reference; zero once the chain holds it), where the frame lies in
+	// it, and its decoded layers, in layerBuf. Guarded by mu.
+	buf      pond.Buf
+	room, n  int
+	layers   []Layer
+	layerBuf [MaxLayers]Layer
 }
 
 // rxQueue is the bounded queue of a port's received frames, oldest first,
@@ -42,17 +56,14 @@ func (q *rxQueue) at(i int) *frame { return q.ring[(q.head+i)%len(q.ring)] }
 
 func (q *rxQueue) set(i int, f *frame) { q.ring[(q.head+i)%len(q.ring)] = f }
 
-// newFrame makes (or reuses) a frame holding c, with the queue's
-// reference.
-func (q *rxQueue) newFrame(seq uint64, c *chain.Chain) *frame {
-	var f *frame
+// newFrame makes (or reuses) an empty frame.
+func (q *rxQueue) newFrame() *frame {
 	if k := len(q.spare); k > 0 {
-		f, q.spare = q.spare[k-1], q.spare[:k-1]
-	} else {
-		f = new(frame)
+		f := q.spare[k-1]
+		q.spare = q.spare[:k-1]
+		return f
 	}
-	f.seq, f.refs, f.c = seq, 1, c
-	return f
+	return new(frame)
 }
 
 // recycle keeps f for reuse once nothing refers to it.

@@ -17,7 +17,9 @@ func TestRxQueueModel(t *testing.T) {
 		switch op := rng.IntN(3); {
 		case op == 0 && !q.full():
 			seq++
-			q.pushBack(q.newFrame(seq, nil))
+			f := q.newFrame()
+			f.seq = seq
+			q.pushBack(f)
 			model = append(model, seq)
 		case op == 1 && q.n > 0:
 			f := q.popFront()

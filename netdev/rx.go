@@ -87,79 +87,71 @@ func (p *Port) discard(reason error) error {
 	return nil
 }
 
-// queue makes the n-byte frame at room in b a chain, with its decoded
-// headers as layers, shows it to the captures and queues it. It takes
-// over the caller's reference to b.
+// queue decodes the n-byte frame at room in b, shows it to the captures
+// and queues it, dropping the oldest frame when the queue is full. It
+// takes over the caller's reference to b.
 //
-// When the queue is full, the oldest frame is dropped first, and its
-// chain (unless a borrower holds it) renewed to carry the new frame, in
-// the same frame struct: a full queue then costs one chain struct per
-// frame instead of a free and a new one.
+// The frame is queued as its buffer and layers; the first With or Take
+// makes them a chain (see chainOf). A frame dropped unread, as most are
+// when nobody reads the queue, then costs no chain at all.
 func (p *Port) queue(b pond.Buf, room, n int) error {
 	if n < EthHeaderLen {
 		p.pond.Put(b)
 		return fmt.Errorf("receive on %s: frame of %d bytes: %w", p.Name(), n, ErrFrameSize)
 	}
-	p.mu.Lock()
-	old := p.dropOldest()
-	p.mu.Unlock()
-	c, err := p.wrap(b, room, n, old)
-	if err != nil {
-		p.pond.Put(b)
-		p.forgo(old)
-		return fmt.Errorf("receive on %s: %w: %w", p.Name(), ErrFrameSize, err)
-	}
 	frame := b.Bytes()[room : room+n]
 	p.layers = Decode(frame, p.layers[:0])
-	if err := pushLayers(c, p.layers); err != nil {
-		if old != nil {
-			old.c = nil // renewed as c
-		}
-		c.Free()
-		p.forgo(old)
-		return fmt.Errorf("receive on %s: %w: %w", p.Name(), ErrFrameSize, err)
-	}
 	p.publish(frame)
-	p.enqueue(old, c, n)
+	p.mu.Lock()
+	f, old := p.slot()
+	p.seq++
+	f.seq, f.refs, f.c = p.seq, 1, nil
+	f.buf, f.room, f.n = b, room, n
+	f.layers = append(f.layerBuf[:0], p.layers...)
+	p.q.pushBack(f)
+	p.qcnt.packets++
+	p.qcnt.bytes += uint64(n)
+	p.mu.Unlock()
+	old.free(p.pond)
 	p.dropping = false
 	return nil
 }
 
-// dropOldest drops the oldest frame when the queue is full, to make room
-// for the next. It returns the frame when only the queue held it, for its
-// struct and chain to carry the next frame; a borrowed one is left to its
-// last borrower to free. It needs p.mu held.
-func (p *Port) dropOldest() *frame {
+// slot returns the frame struct the next frame goes in. When the queue is
+// full it drops the oldest frame, and reuses its struct unless a borrower
+// holds it (then the last borrower frees it); what the dropped frame held
+// comes back too, for the caller to free once it lets go of p.mu, which
+// slot needs held.
+func (p *Port) slot() (*frame, dropped) {
 	if !p.q.full() {
-		return nil
+		return p.q.newFrame(), dropped{}
 	}
 	p.qcnt.dropped++
 	f := p.q.popFront()
 	if f.refs > 1 {
-		f.refs-- // a borrower's release frees it
-		return nil
+		f.refs--
+		return p.q.newFrame(), dropped{}
 	}
-	return f
+	d := dropped{c: f.c, buf: f.buf}
+	f.c, f.buf = nil, pond.Buf{}
+	return f, d
 }
 
-// forgo recycles old, a frame dropped for one that then failed, freeing
-// its chain if it still has one. old may be nil.
-func (p *Port) forgo(old *frame) {
-	if old != nil {
-		p.release(old)
-	}
+// dropped is what a frame dropped from the queue held: its chain, or its
+// buffer when its chain was never made.
+type dropped struct {
+	c   *chain.Chain
+	buf pond.Buf
 }
 
-// wrap makes the frame at room in b a chain: old's chain renewed, or a
-// new one when old is nil.
-func (p *Port) wrap(b pond.Buf, room, n int, old *frame) (*chain.Chain, error) {
-	if old == nil {
-		return chain.NewFrom(p.pond, p.acct, p.chainOpt, b, room, n)
+// free releases it.
+func (d dropped) free(p *pond.Pond) {
+	switch {
+	case d.c != nil:
+		d.c.Free()
+	case d.buf.Valid():
+		p.Put(d.buf)
 	}
-	if err := old.c.Renew(b, room, n); err != nil {
-		return nil, err
-	}
-	return old.c, nil
 }
 
 // drop counts a lost frame, logging the first of a run.
@@ -189,19 +181,4 @@ func pushLayers(c *chain.Chain, layers []Layer) error {
 		below = l.Offset
 	}
 	return nil
-}
-
-// enqueue queues c, n bytes long, as the next frame: in f, the frame
-// dropped for it, or in a new one when f is nil.
-func (p *Port) enqueue(f *frame, c *chain.Chain, n int) {
-	p.mu.Lock()
-	p.seq++
-	if f == nil {
-		f = p.q.newFrame(p.seq, c)
-	}
-	f.seq, f.refs, f.c = p.seq, 1, c
-	p.q.pushBack(f)
-	p.qcnt.packets++
-	p.qcnt.bytes += uint64(n)
-	p.mu.Unlock()
 }

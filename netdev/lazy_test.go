@@ -1,0 +1,153 @@
+package netdev
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/pondfs/pondfs/chain"
+)
+
+// receiveFrames has peer send frames and port receive them, one by one.
+func receiveFrames(t *testing.T, port *Port, peer *MemDevice, frames ...[]byte) {
+	t.Helper()
+	for _, f := range frames {
+		if _, err := peer.Writev([][]byte{f}); err != nil {
+			t.Fatalf("peer Writev: %v", err)
+		}
+		if err := port.receiveOne(); err != nil {
+			t.Fatalf("receiveOne: %v", err)
+		}
+	}
+}
+
+// madeChains reports, for each queued frame, whether its chain was made.
+func madeChains(port *Port) []bool {
+	port.mu.Lock()
+	defer port.mu.Unlock()
+	var made []bool
+	for i := range port.q.n {
+		f := port.q.at(i)
+		f.mu.Lock()
+		made = append(made, f.c != nil)
+		f.mu.Unlock()
+	}
+	return made
+}
+
+// A frame's chain is made when the frame is first used, once, with the
+// frame's bytes and layers; frames nobody used have none.
+func TestChainMadeAtFirstUse(t *testing.T) {
+	p := newTestPond(t, 64)
+	port, peer := manualPort(t, p, Config{RxQueue: 4}, 4)
+	receiveFrames(t, port, peer, udpFrame(hello), numbered(2))
+	if got := madeChains(port); !slices.Equal(got, []bool{false, false}) {
+		t.Fatalf("chains made before any use: %v", got)
+	}
+	var first *chain.Chain
+	for range 2 {
+		err := port.With(1, func(c *chain.Chain) error {
+			if first == nil {
+				first = c
+			} else if c != first {
+				t.Error("a second With made another chain")
+			}
+			checkUDPLayers(t, c, udpFrame(hello))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := madeChains(port); !slices.Equal(got, []bool{true, false}) {
+		t.Errorf("chains made: %v, want only frame 1's", got)
+	}
+	c, err := port.Take(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(2)) {
+		t.Errorf("frame 2 holds %x", got)
+	}
+	c.Free()
+	if _, err := port.Take(2); err == nil {
+		t.Error("frame 2 taken twice")
+	}
+	if !port.Queued(1) || port.Queued(2) || port.Queued(3) {
+		t.Errorf("Queued(1, 2, 3) = %v, %v, %v, want true, false, false", port.Queued(1), port.Queued(2), port.Queued(3))
+	}
+	takeAll(t, port)
+}
+
+// checkUDPLayers checks that c holds frame, a UDP datagram of hello, with
+// its four layers.
+func checkUDPLayers(t *testing.T, c *chain.Chain, frame []byte) {
+	t.Helper()
+	if got := chainBytes(t, c, 0); !bytes.Equal(got, frame) {
+		t.Errorf("chain holds %x, want %x", got, frame)
+	}
+	var protos []string
+	for k := 0; k <= c.Depth(); k++ {
+		info, err := c.Layer(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		protos = append(protos, info.Proto)
+	}
+	if want := []string{ProtoEthernet, ProtoIPv4, ProtoUDP, ProtoPayload}; !slices.Equal(protos, want) {
+		t.Errorf("layers %v, want %v", protos, want)
+	}
+	if got := chainBytes(t, c, c.Depth()); !bytes.Equal(got, hello) {
+		t.Errorf("payload %q, want %q", got, hello)
+	}
+}
+
+// A full queue drops its oldest frames, chain made or not, and their
+// memory goes back at once.
+func TestFullQueueFreesDroppedFrames(t *testing.T) {
+	p := newTestPond(t, 64)
+	port, peer := manualPort(t, p, Config{RxQueue: 2}, 4)
+	receiveFrames(t, port, peer, numbered(1), numbered(2))
+	if err := port.With(1, func(*chain.Chain) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	receiveFrames(t, port, peer, numbered(3), numbered(4), numbered(5))
+	if got := port.Seqs(nil); !slices.Equal(got, []uint64{4, 5}) {
+		t.Fatalf("Seqs = %v, want [4 5]", got)
+	}
+	if used := port.Account().Stats().UsedBytes; used != 2*2048 {
+		t.Errorf("account uses %d bytes, want the 2 queued frames' %d", used, 2*2048)
+	}
+	if s := port.Stats(); s.RxPackets != 5 || s.RxDropped != 3 {
+		t.Errorf("stats %+v, want 5 received, 3 dropped", s)
+	}
+	takeAll(t, port)
+}
+
+// A frame borrowed while the queue drops it keeps its chain and bytes;
+// it is freed when the borrower is done.
+func TestFullQueueDropsBorrowedFrame(t *testing.T) {
+	p := newTestPond(t, 64)
+	port, peer := manualPort(t, p, Config{RxQueue: 2}, 4)
+	receiveFrames(t, port, peer, numbered(1), numbered(2))
+	err := port.With(1, func(c *chain.Chain) error {
+		receiveFrames(t, port, peer, numbered(3), numbered(4)) // drop 1 and 2
+		if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(1)) {
+			t.Errorf("the borrowed frame now holds %x", got)
+		}
+		if used := port.Account().Stats().UsedBytes; used != 3*2048 {
+			t.Errorf("account uses %d bytes while frame 1 is borrowed, want %d", used, 3*2048)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := port.Seqs(nil); !slices.Equal(got, []uint64{3, 4}) {
+		t.Fatalf("Seqs = %v, want [3 4]", got)
+	}
+	if used := port.Account().Stats().UsedBytes; used != 2*2048 {
+		t.Errorf("account uses %d bytes, want %d", used, 2*2048)
+	}
+	takeAll(t, port)
+}
