@@ -94,60 +94,21 @@ func NewFrom(p *pond.Pond, acct *pond.Account, opt Options, b pond.Buf, off, len
 	if err != nil {
 		return nil, fmt.Errorf("new chain from buffer: %w", err)
 	}
-	if err := checkWrap(o, b, off, length); err != nil {
-		return nil, fmt.Errorf("new chain from buffer %s: %w", b, err)
+	switch {
+	case !b.Valid() || off < 0 || length < 0 || length > b.Size()-off:
+		return nil, fmt.Errorf("new chain from buffer %s at %d length %d: %w", b, off, length, ErrRange)
+	case length > o.MaxLen:
+		return nil, fmt.Errorf("new chain from buffer %s: %w: %d bytes (max %d)", b, ErrTooLong, length, o.MaxLen)
 	}
 	c := chains.Get().(*Chain)
 	c.init(p, acct, o)
-	c.wrap(b, off, length)
-	return c, nil
-}
-
-// Renew makes c a new chain holding length bytes at off in b, as NewFrom
-// with c's pond, account and options would, releasing what c held as
-// Free does, but keeps c's struct instead of recycling it. A receiver
-// whose queue drops its oldest frame for each new one renews the oldest
-// chain: one struct is touched instead of two, and the chain pool is not
-// involved. On success c owns the caller's reference to b; on error the
-// caller keeps it and c is unchanged.
-func (c *Chain) Renew(b pond.Buf, off, length int) error {
-	if err := c.live("renew chain"); err != nil {
-		return err
-	}
-	if err := checkWrap(c.opt, b, off, length); err != nil {
-		return fmt.Errorf("renew chain from buffer %s: %w", b, err)
-	}
-	for i := range c.segs {
-		c.drop(&c.segs[i])
-	}
-	p, acct, opt := c.p, c.acct, c.opt
-	c.forget()
-	c.init(p, acct, opt)
-	c.wrap(b, off, length)
-	return nil
-}
-
-// checkWrap checks that length bytes at off in b can be a chain of
-// options o.
-func checkWrap(o Options, b pond.Buf, off, length int) error {
-	switch {
-	case !b.Valid() || off < 0 || length < 0 || length > b.Size()-off:
-		return fmt.Errorf("at %d length %d: %w", off, length, ErrRange)
-	case length > o.MaxLen:
-		return fmt.Errorf("%w: %d bytes (max %d)", ErrTooLong, length, o.MaxLen)
-	}
-	return nil
-}
-
-// wrap makes the empty chain c hold length bytes at off in b, taking over
-// the caller's reference (a zero length releases it at once).
-func (c *Chain) wrap(b pond.Buf, off, length int) {
 	if length == 0 {
-		c.p.Put(b)
-		return
+		p.Put(b)
+		return c, nil
 	}
 	c.segs = append(c.segs, bufSeg(b, off, length))
 	c.layers[0].n = length
+	return c, nil
 }
 
 // resolve checks the arguments of New and fills in the defaults.
@@ -203,17 +164,10 @@ func (c *Chain) Free() {
 	c.recycle()
 }
 
-// recycle forgets the chain (see forget) and returns the struct to the
-// pool.
-func (c *Chain) recycle() {
-	c.forget()
-	chains.Put(c)
-}
-
-// forget gives back the space AppendSpace handed out and forgets the
+// recycle gives back the space AppendSpace handed out, forgets the
 // segments without releasing them (the caller released or moved them),
-// leaving c freed.
-func (c *Chain) forget() {
+// and returns the struct to the pool.
+func (c *Chain) recycle() {
 	c.dropSpare()
 	// Stale entries would keep lent memory and fragment lists alive: clear
 	// what was used, and the inline arrays too once the slices outgrew them.
@@ -227,6 +181,7 @@ func (c *Chain) forget() {
 	}
 	c.p, c.acct = nil, nil
 	c.segs, c.layers, c.res, c.cows = nil, nil, nil, nil
+	chains.Put(c)
 }
 
 // live reports an error if the chain was freed, so that a use after Free

@@ -130,7 +130,6 @@ var ops = []struct {
 	{"write-layer", (*fuzzRun).opWriteLayer},
 	{"read-from", (*fuzzRun).opReadFrom},
 	{"writable-iovecs", (*fuzzRun).opWritableIovecs},
-	{"renew", (*fuzzRun).opRenew},
 }
 
 func (r *fuzzRun) step(step int) {
@@ -587,36 +586,4 @@ func (r *fuzzRun) finish() {
 			r.t.Fatalf("lent memory %d released %d times", i, l.released)
 		}
 	}
-}
-
-// opRenew renews the chain with fresh bytes in a buffer of its own, as a
-// receiver does with its oldest frame.
-func (r *fuzzRun) opRenew(i int) {
-	c := r.pairs[i].c
-	size := r.s.size()
-	b, err := r.f.p.Get(r.f.acct, size+1)
-	if err != nil {
-		return // the pond is out of buffers or quota: nothing to renew with
-	}
-	off := r.s.arg(size + 1)
-	n := r.s.arg(size + 1)
-	p := r.fresh(max(0, min(n, b.Size()-off)))
-	if off >= 0 && off <= b.Size() {
-		copy(b.Bytes()[off:], p)
-	}
-	var want error
-	switch {
-	case off < 0 || n < 0 || n > b.Size()-off:
-		want = ErrRange
-	case n > fuzzMaxLen:
-		want = ErrTooLong
-	}
-	if !r.outcome(c, r.snap(c), c.Renew(b, off, n), want) {
-		r.f.p.Put(b)
-		return
-	}
-	m := newModel(fuzzMaxLen, r.f.p.MaxBuf())
-	m.data = append(m.data, p...)
-	m.layers[0].n = len(p)
-	r.pairs[i].m = m
 }
