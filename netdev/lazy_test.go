@@ -123,31 +123,3 @@ func TestFullQueueFreesDroppedFrames(t *testing.T) {
 	}
 	takeAll(t, port)
 }
-
-// A frame borrowed while the queue drops it keeps its chain and bytes;
-// it is freed when the borrower is done.
-func TestFullQueueDropsBorrowedFrame(t *testing.T) {
-	p := newTestPond(t, 64)
-	port, peer := manualPort(t, p, Config{RxQueue: 2}, 4)
-	receiveFrames(t, port, peer, numbered(1), numbered(2))
-	err := port.With(1, func(c *chain.Chain) error {
-		receiveFrames(t, port, peer, numbered(3), numbered(4)) // drop 1 and 2
-		if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(1)) {
-			t.Errorf("the borrowed frame now holds %x", got)
-		}
-		if used := port.Account().Stats().UsedBytes; used != 3*2048 {
-			t.Errorf("account uses %d bytes while frame 1 is borrowed, want %d", used, 3*2048)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := port.Seqs(nil); !slices.Equal(got, []uint64{3, 4}) {
-		t.Fatalf("Seqs = %v, want [3 4]", got)
-	}
-	if used := port.Account().Stats().UsedBytes; used != 2*2048 {
-		t.Errorf("account uses %d bytes, want %d", used, 2*2048)
-	}
-	takeAll(t, port)
-}
