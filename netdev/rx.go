@@ -107,7 +107,7 @@ func (p *Port) queue(b pond.Buf, room, n int) error {
 	p.seq++
 	f.seq, f.refs, f.c = p.seq, 1, nil
 	f.buf, f.room, f.n = b, room, n
-	f.layers = append(f.layerBuf[:0], p.layers...)
+	f.nlayers = copy(f.layers[:], p.layers)
 	p.q.pushBack(f)
 	p.qcnt.packets++
 	p.qcnt.bytes += uint64(n)
