@@ -13,7 +13,8 @@
 //	  │ Decode finds the headers: 0 ethernet ⊇ 1 ipv4 ⊇ 2 udp ⊇ 3 payload
 //	  ▼
 //	rx queue: seq 41, 42, … 296 (at most Config.RxQueue; when full the
-//	  │       oldest is dropped and freed, counted in rx_dropped)
+//	  │       oldest is dropped, counted in rx_dropped, and its buffer
+//	  │       is read into next unless its chain was made)
 //	  ▼
 //	consumer: Port.With lends a queued frame's chain, Port.Take hands it
 //	          over; at the first of them a chain wraps the buffer (no
@@ -26,7 +27,9 @@
 //
 // A Port owns one Device and runs its receive goroutine. For each frame
 // it takes a pond buffer big enough for the device's largest frame plus
-// headroom, without waiting: when the pond or the port's account has none,
+// headroom (or keeps the one a frame dropped unread from the full queue
+// had, as drivers recycle receive buffers: the pond round trip would be a
+// large part of the work of a frame), without waiting: when the pond or the port's account has none,
 // the frame is read into a scratch buffer and dropped (rx_dropped), so the
 // receiver never blocks on memory and never takes memory charged to
 // another account. The frame is read into the buffer after the headroom,

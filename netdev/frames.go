@@ -128,6 +128,11 @@ func (p *Port) releaseLocked(f *frame) {
 	if f.refs > 0 {
 		return
 	}
-	dropped{c: f.c, buf: f.buf}.free(p.pond)
+	switch {
+	case f.c != nil:
+		f.c.Free()
+	case f.buf.Valid():
+		p.pond.Put(f.buf)
+	}
 	p.q.recycle(f)
 }

@@ -104,7 +104,7 @@ func manualPort(t testing.TB, p *pond.Pond, cfg Config, depth int) (*Port, *MemD
 		t.Fatalf("newPort: %v", err)
 	}
 	t.Cleanup(func() {
-		close(port.done)
+		port.receiverDone()
 		port.Close()
 		peer.Close()
 	})

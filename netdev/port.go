@@ -52,7 +52,8 @@ type Config struct {
 //     once made. With lends the chain to a callback; Take hands it to the
 //     caller, who then frees it (chain Free) or passes it on (Send). A
 //     frame dropped from a full queue, or still queued at Close, is freed
-//     by the port (by its last borrower if one is using it then).
+//     by the port (by its last borrower if one is using it then); the
+//     buffer of one dropped unread goes to the next frame received.
 //   - Send and SendBytes only borrow memory during the call, except that
 //     Send consumes its chain: it is freed whether or not the frame went
 //     out.
@@ -73,9 +74,9 @@ type Port struct {
 	stats counters
 
 	// Receive goroutine state: used only by receive, until done closes.
-	scratch  []byte  // where a frame goes when no pond buffer is to be had
-	layers   []Layer // Decode's output, reused
-	dropping bool    // a run of drops has been logged
+	scratch  []byte // where a frame goes when no pond buffer is to be had
+	next     *frame // staged: the next frame received goes in it
+	dropping bool   // a run of drops has been logged
 
 	done chan struct{} // closed when the receive goroutine ends
 	err  error         // why it ended; written before done closes
@@ -138,7 +139,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		chainOpt: chain.Options{Headroom: cfg.Headroom},
 		capacity: cfg.RxQueue,
 		scratch:  make([]byte, MaxFrameLimit+1),
-		layers:   make([]Layer, 0, MaxLayers),
+		next:     new(frame),
 		done:     make(chan struct{}),
 		q:        newRxQueue(cfg.RxQueue),
 	}

@@ -52,9 +52,20 @@ func newRxQueue(capacity int) rxQueue {
 func (q *rxQueue) full() bool { return q.n == len(q.ring) }
 
 // at is the i-th oldest queued frame.
-func (q *rxQueue) at(i int) *frame { return q.ring[(q.head+i)%len(q.ring)] }
+func (q *rxQueue) at(i int) *frame { return q.ring[q.slot(i)] }
 
-func (q *rxQueue) set(i int, f *frame) { q.ring[(q.head+i)%len(q.ring)] = f }
+func (q *rxQueue) set(i int, f *frame) { q.ring[q.slot(i)] = f }
+
+// slot is where in the ring the i-th oldest frame is, for i below the
+// ring's length: wrapping by a subtraction, since a division would cost
+// every received frame several times over.
+func (q *rxQueue) slot(i int) int {
+	j := q.head + i
+	if j >= len(q.ring) {
+		j -= len(q.ring)
+	}
+	return j
+}
 
 // newFrame makes (or reuses) an empty frame.
 func (q *rxQueue) newFrame() *frame {
@@ -84,7 +95,7 @@ func (q *rxQueue) pushBack(f *frame) {
 func (q *rxQueue) popFront() *frame {
 	f := q.at(0)
 	q.set(0, nil)
-	q.head = (q.head + 1) % len(q.ring)
+	q.head = q.slot(1)
 	q.n--
 	return f
 }

@@ -11,7 +11,7 @@ import (
 // receive is the port's receive goroutine: it reads frames until the
 // device is closed, gone or failing.
 func (p *Port) receive() {
-	defer close(p.done)
+	defer p.receiverDone()
 	for {
 		err := p.receiveOne()
 		switch {
@@ -32,11 +32,22 @@ func (p *Port) receive() {
 	}
 }
 
-// receiveOne reads one frame into a pond buffer and queues it as a chain.
-// It never waits for memory: when the pond or the account has no buffer,
-// the frame is read into the scratch buffer instead (see receiveScratch).
+// receiverDone gives back the staged frame's buffer and tells Close that
+// the receiver has stopped.
+func (p *Port) receiverDone() {
+	if p.next.buf.Valid() {
+		p.pond.Put(p.next.buf)
+		p.next.buf = pond.Buf{}
+	}
+	close(p.done)
+}
+
+// receiveOne reads one frame into the staged frame's buffer and queues
+// it. It never waits for memory: when the pond or the account has no
+// buffer, the frame is read into the scratch buffer instead (see
+// receiveScratch).
 //
-// The receiver takes its buffer before the frame arrives, so while it
+// The receiver stages its buffer before the frame arrives, so while it
 // waits it holds one buffer more than the queue does.
 func (p *Port) receiveOne() error {
 	need := p.dev.MaxFrame() + 1 // Device.Read's byte to spare
@@ -45,16 +56,34 @@ func (p *Port) receiveOne() error {
 		return p.discard(fmt.Errorf("receive on %s: a frame of %d bytes fits no pond buffer (largest %d): %w",
 			p.Name(), need-1, p.maxBuf, ErrFrameSize))
 	}
-	b, err := p.pond.Get(p.acct, room+need)
-	if err != nil {
+	if err := p.stage(room + need); err != nil {
 		return p.receiveScratch(room, need, fmt.Errorf("receive on %s: %w", p.Name(), err))
 	}
-	n, err := p.dev.Read(b.Bytes()[room:])
+	n, err := p.dev.Read(p.next.buf.Bytes()[room:])
 	if err != nil {
-		p.pond.Put(b)
 		return err
 	}
-	return p.queue(b, room, n)
+	return p.queue(room, n)
+}
+
+// stage gives the staged frame a buffer of at least size bytes, unless
+// it has one: the buffer of the frame it was before it was dropped from
+// the queue, which saves giving that back to the pond and taking another.
+func (p *Port) stage(size int) error {
+	f := p.next
+	if f.buf.Valid() {
+		if f.buf.Size() >= size {
+			return nil
+		}
+		p.pond.Put(f.buf) // the device's frames grew
+		f.buf = pond.Buf{}
+	}
+	b, err := p.pond.Get(p.acct, size)
+	if err != nil {
+		return err
+	}
+	f.buf = b
+	return nil
 }
 
 // receiveScratch reads the next frame into the scratch buffer, because
@@ -66,13 +95,12 @@ func (p *Port) receiveScratch(room, need int, reason error) error {
 	if err != nil {
 		return err
 	}
-	b, err := p.pond.Get(p.acct, room+need)
-	if err != nil {
+	if err := p.stage(room + need); err != nil {
 		p.drop(reason)
 		return nil
 	}
-	copy(b.Bytes()[room:], p.scratch[:n])
-	return p.queue(b, room, n)
+	copy(p.next.buf.Bytes()[room:], p.scratch[:n])
+	return p.queue(room, n)
 }
 
 // discard reads the next frame into the scratch buffer and drops it,
@@ -87,71 +115,68 @@ func (p *Port) discard(reason error) error {
 	return nil
 }
 
-// queue decodes the n-byte frame at room in b, shows it to the captures
-// and queues it, dropping the oldest frame when the queue is full. It
-// takes over the caller's reference to b.
+// queue decodes the n-byte frame at room in the staged frame's buffer,
+// shows it to the captures and queues the staged frame, dropping the
+// oldest frame when the queue is full; then it stages the next frame.
+// A frame too short for Ethernet is refused and its buffer stays staged.
 //
 // The frame is queued as its buffer and layers; the first With or Take
 // makes them a chain (see chainOf). A frame dropped unread, as most are
-// when nobody reads the queue, then costs no chain at all.
-func (p *Port) queue(b pond.Buf, room, n int) error {
+// when nobody reads the queue, then costs no chain at all, and its
+// struct and buffer become the next staged frame.
+func (p *Port) queue(room, n int) error {
 	if n < EthHeaderLen {
-		p.pond.Put(b)
 		return fmt.Errorf("receive on %s: frame of %d bytes: %w", p.Name(), n, ErrFrameSize)
 	}
-	frame := b.Bytes()[room : room+n]
-	p.layers = Decode(frame, p.layers[:0])
+	f := p.next
+	frame := f.buf.Bytes()[room : room+n]
+	f.room, f.n = room, n
+	f.nlayers = len(Decode(frame, f.layers[:0]))
 	p.publish(frame)
 	p.mu.Lock()
-	f, old := p.slot()
+	old := p.makeRoom()
 	p.seq++
-	f.seq, f.refs, f.c = p.seq, 1, nil
-	f.buf, f.room, f.n = b, room, n
-	f.nlayers = copy(f.layers[:], p.layers)
+	f.seq, f.refs = p.seq, 1
 	p.q.pushBack(f)
 	p.qcnt.packets++
 	p.qcnt.bytes += uint64(n)
+	next, c := p.restage(old)
+	p.next = next
 	p.mu.Unlock()
-	old.free(p.pond)
+	if c != nil {
+		c.Free()
+	}
 	p.dropping = false
 	return nil
 }
 
-// slot returns the frame struct the next frame goes in. When the queue is
-// full it drops the oldest frame, and reuses its struct unless a borrower
-// holds it (then the last borrower frees it); what the dropped frame held
-// comes back too, for the caller to free once it lets go of p.mu, which
-// slot needs held.
-func (p *Port) slot() (*frame, dropped) {
+// makeRoom drops the oldest frame when the queue is full, and returns it
+// when the queue's reference was its last (a borrower frees it
+// otherwise). Port.mu is held.
+func (p *Port) makeRoom() *frame {
 	if !p.q.full() {
-		return p.q.newFrame(), dropped{}
+		return nil
 	}
 	p.qcnt.dropped++
 	f := p.q.popFront()
-	if f.refs > 1 {
-		f.refs--
-		return p.q.newFrame(), dropped{}
+	f.refs--
+	if f.refs > 0 {
+		return nil
 	}
-	d := dropped{c: f.c, buf: f.buf}
-	f.c, f.buf = nil, pond.Buf{}
-	return f, d
+	return f
 }
 
-// dropped is what a frame dropped from the queue held: its chain, or its
-// buffer when its chain was never made.
-type dropped struct {
-	c   *chain.Chain
-	buf pond.Buf
-}
-
-// free releases it.
-func (d dropped) free(p *pond.Pond) {
-	switch {
-	case d.c != nil:
-		d.c.Free()
-	case d.buf.Valid():
-		p.Put(d.buf)
+// restage returns the frame struct to stage next: the dropped frame old,
+// keeping its buffer when its chain was never made, or a spare one. The
+// chain of old, if made, comes back for the caller to free once it lets
+// go of Port.mu, which restage needs held.
+func (p *Port) restage(old *frame) (*frame, *chain.Chain) {
+	if old == nil {
+		return p.q.newFrame(), nil
 	}
+	c := old.c
+	old.c = nil
+	return old, c
 }
 
 // drop counts a lost frame, logging the first of a run.
