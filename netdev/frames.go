@@ -78,7 +78,7 @@ func (p *Port) chainOf(f *frame) (*chain.Chain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", p.Name(), f.seq, err)
 	}
-	if err := pushLayers(c, f.layers[:f.nlayers]); err != nil {
+	if err := pushLayers(c, &f.layers); err != nil {
 		// Decode's layers nest within the frame, so pushing them cannot
 		// fail; if it did, the frame is still worth having, with the
 		// layers pushed before the failure.

@@ -28,11 +28,10 @@ type frame struct {
 
 	// The frame until its chain is made: its buffer (the frame's
 	// reference; zero once the chain holds it), where the frame lies in
-	// it, and its nlayers decoded layers. Guarded by mu.
+	// it, and its decoded layers. Guarded by mu.
 	buf     pond.Buf
 	room, n int
-	nlayers int
-	layers  [MaxLayers]Layer
+	layers  spans
 }
 
 // rxQueue is the bounded queue of a port's received frames, oldest first,

@@ -131,7 +131,7 @@ func (p *Port) queue(room, n int) error {
 	f := p.next
 	frame := f.buf.Bytes()[room : room+n]
 	f.room, f.n = room, n
-	f.nlayers = len(Decode(frame, f.layers[:0]))
+	f.layers.decode(frame)
 	p.publish(frame)
 	p.mu.Lock()
 	old := p.makeRoom()
@@ -188,22 +188,23 @@ func (p *Port) drop(reason error) {
 	}
 }
 
-// pushLayers names layer 0 and pushes the decoded layers on c. Decode's
+// pushLayers names layer 0 and pushes the decoded layers d on c. Decode's
 // offsets are from the start of the frame and each layer lies within the
 // one before, so each push is relative to the layer beneath.
-func pushLayers(c *chain.Chain, layers []Layer) error {
+func pushLayers(c *chain.Chain, d *spans) error {
+	layers := d.layers()
 	if len(layers) == 0 {
 		return nil
 	}
-	if err := c.SetProto(layers[0].Proto); err != nil {
+	if err := c.SetProto(layers[0].proto.String()); err != nil {
 		return err
 	}
-	below := layers[0].Offset
+	below := layers[0].off
 	for _, l := range layers[1:] {
-		if err := c.Push(l.Offset-below, l.Length, l.Proto); err != nil {
+		if err := c.Push(int(l.off-below), int(l.n), l.proto.String()); err != nil {
 			return err
 		}
-		below = l.Offset
+		below = l.off
 	}
 	return nil
 }
