@@ -33,6 +33,12 @@ const (
 	txTAP = "pbtx0"
 )
 
+// drainReps is how many samples of each side a round takes of the drain
+// figures, turn about: theirs are the shortest samples of the device
+// figures (a small fraction of a second) and vary the most from one to the
+// next, so their medians need more of them.
+const drainReps = 3
+
 // frameSizes are the frame sizes of the device figures.
 var frameSizes = []int{64, 1514}
 
@@ -97,23 +103,25 @@ func devBench(ctx context.Context, r *Report, cfg runConfig) error {
 		sides := sidesFor(round)
 		for _, size := range frameSizes {
 			id := fmt.Sprintf("dev.rx.drain.%d", size)
-			for _, side := range sides {
-				try(id, side, func() error {
-					rate, err := rxDrain(p, side, size, drainN)
-					if err == nil {
-						r.Sample(id, side, rate)
-						if side == Reference {
-							refDrains[size] = append(refDrains[size], rate)
+			for rep := range drainReps {
+				for _, side := range sidesFor(round*drainReps + rep) {
+					try(id, side, func() error {
+						rate, err := rxDrain(p, side, size, drainN)
+						if err == nil {
+							r.Sample(id, side, rate)
+							if side == Reference {
+								refDrains[size] = append(refDrains[size], rate)
+							}
 						}
+						return err
+					})
+				}
+				if cfg.wantAny(id) && ctx.Err() == nil {
+					if rate, err := rxDrainFloor(p, floorAcct, size, drainN); err != nil {
+						r.Note("%s floor: %v", id, err)
+					} else {
+						floors[size] = append(floors[size], rate)
 					}
-					return err
-				})
-			}
-			if cfg.wantAny(id) && ctx.Err() == nil {
-				if rate, err := rxDrainFloor(p, floorAcct, size, drainN); err != nil {
-					r.Note("%s floor: %v", id, err)
-				} else {
-					floors[size] = append(floors[size], rate)
 				}
 			}
 			id = fmt.Sprintf("dev.rx.live.%d", size)
