@@ -74,9 +74,11 @@ type Port struct {
 	stats counters
 
 	// Receive goroutine state: used only by receive, until done closes.
-	scratch  []byte // where a frame goes when no pond buffer is to be had
-	next     *frame // staged: the next frame received goes in it
-	dropping bool   // a run of drops has been logged
+	scratch []byte // where a frame goes when no pond buffer is to be had
+	next    *frame // staged: the next frame received goes in it
+	// stageSize and stageClass are stagedClass's last question and answer.
+	stageSize, stageClass int
+	dropping              bool // a run of drops has been logged
 
 	done chan struct{} // closed when the receive goroutine ends
 	err  error         // why it ended; written before done closes
@@ -185,14 +187,21 @@ func (p *Port) account(cfg Config) (*pond.Account, error) {
 // with headroom and the byte Device.Read needs to spare: the smallest
 // class that fits, or the largest class when none does.
 func (p *Port) bufSize(maxFrame int) int {
-	need := p.headroom + maxFrame + 1
-	pools := p.pond.Pools()
-	for _, c := range pools {
-		if c.Size() >= need {
+	if size := classFor(p.pond, p.headroom+maxFrame+1); size > 0 {
+		return size
+	}
+	return p.maxBuf
+}
+
+// classFor is the size of the buffers pd gives for size bytes: its
+// smallest class that holds them, or 0 when none does.
+func classFor(pd *pond.Pond, size int) int {
+	for _, c := range pd.Pools() {
+		if c.Size() >= size {
 			return c.Size()
 		}
 	}
-	return pools[len(pools)-1].Size()
+	return 0
 }
 
 // Name is the device's name.

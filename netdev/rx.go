@@ -66,16 +66,17 @@ func (p *Port) receiveOne() error {
 	return p.queue(room, n)
 }
 
-// stage gives the staged frame a buffer of at least size bytes, unless
-// it has one: the buffer of the frame it was before it was dropped from
-// the queue, which saves giving that back to the pond and taking another.
+// stage gives the staged frame the buffer the pond gives for size bytes,
+// unless it has one: the buffer of the frame it was before it was dropped
+// from the queue, which saves giving that back to the pond and taking
+// another.
 func (p *Port) stage(size int) error {
 	f := p.next
 	if f.buf.Valid() {
-		if f.buf.Size() >= size {
+		if f.buf.Size() == p.stagedClass(size) {
 			return nil
 		}
-		p.pond.Put(f.buf) // the device's frames grew
+		p.pond.Put(f.buf) // the device's largest frame changed
 		f.buf = pond.Buf{}
 	}
 	b, err := p.pond.Get(p.acct, size)
@@ -84,6 +85,15 @@ func (p *Port) stage(size int) error {
 	}
 	f.buf = b
 	return nil
+}
+
+// stagedClass is classFor(size), remembered: the receiver asks for one
+// size until the device's largest frame changes.
+func (p *Port) stagedClass(size int) int {
+	if size != p.stageSize {
+		p.stageSize, p.stageClass = size, classFor(p.pond, size)
+	}
+	return p.stageClass
 }
 
 // receiveScratch reads the next frame into the scratch buffer, because
