@@ -99,6 +99,13 @@ func newMemPort(t testing.TB, p *pond.Pond, cfg Config) memPort {
 func manualPort(t testing.TB, p *pond.Pond, cfg Config, depth int) (*Port, *MemDevice) {
 	t.Helper()
 	dev, peer := NewMemPair("mem0", testMaxFrame, depth)
+	return manualPortOn(t, p, dev, peer, cfg), peer
+}
+
+// manualPortOn is manualPort on dev, a memory device or one wrapping it,
+// whose peer is closed with the port.
+func manualPortOn(t testing.TB, p *pond.Pond, dev Device, peer *MemDevice, cfg Config) *Port {
+	t.Helper()
 	port, err := newPort(p, dev, cfg)
 	if err != nil {
 		t.Fatalf("newPort: %v", err)
@@ -108,7 +115,7 @@ func manualPort(t testing.TB, p *pond.Pond, cfg Config, depth int) (*Port, *MemD
 		port.Close()
 		peer.Close()
 	})
-	return port, peer
+	return port
 }
 
 // inject writes frames from the peer's side, for the port to receive.

@@ -33,15 +33,7 @@ func TestStagedBufferFollowsMaxFrame(t *testing.T) {
 	mem, peer := NewMemPair("mem0", 9000, 4)
 	dev := &resizableDev{MemDevice: mem}
 	dev.max.Store(1514)
-	port, err := newPort(p, dev, Config{RxQueue: 1, AccountLimit: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		port.receiverDone()
-		port.Close()
-		peer.Close()
-	})
+	port := manualPortOn(t, p, dev, peer, Config{RxQueue: 1, AccountLimit: 64 << 10})
 	receiveFrames(t, port, peer, numbered(1), numbered(2))
 	if size := port.next.buf.Size(); size != 2048 {
 		t.Fatalf("staged buffer of %d bytes after a dropped frame, want frame 1's 2048", size)
@@ -52,7 +44,7 @@ func TestStagedBufferFollowsMaxFrame(t *testing.T) {
 	if s := port.Stats(); s.RxPackets != 4 || s.RxDropped != 3 {
 		t.Fatalf("stats %+v, want 4 received, 3 dropped from the queue of 1", s)
 	}
-	err = port.With(4, func(c *chain.Chain) error {
+	err := port.With(4, func(c *chain.Chain) error {
 		if got := chainBytes(t, c, 0); !bytes.Equal(got, jumbo) {
 			t.Errorf("the jumbo frame came out as %d bytes", len(got))
 		}
