@@ -27,12 +27,12 @@
 //
 // A Port owns one Device and runs its receive goroutine. For each frame
 // it takes a pond buffer big enough for the device's largest frame plus
-// headroom (or keeps the one a frame dropped unread from the full queue
-// had, as drivers recycle receive buffers: the pond round trip would be a
-// large part of the work of a frame), without waiting: when the pond or the port's account has none,
+// headroom, without waiting: when the pond or the port's account has none,
 // the frame is read into a scratch buffer and dropped (rx_dropped), so the
 // receiver never blocks on memory and never takes memory charged to
-// another account. The frame is read into the buffer after the headroom,
+// another account. A frame dropped unread from a full queue lends its
+// buffer to the next frame instead, as drivers recycle receive buffers:
+// the pond round trip would be a large part of the work of a frame. The frame is read into the buffer after the headroom,
 // so headers can later be prepended in place. Each queued frame gets a
 // sequence number counting from 1 per port.
 //
