@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pondfs/pondfs/chain"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -164,5 +165,77 @@ func drainEach(b *testing.B, peer *MemDevice, iov [][]byte, receive func() error
 			b.Fatal(err)
 		}
 		queued--
+	}
+}
+
+// sendBatch is how many chains BenchmarkSend builds, off the clock, before
+// each run of timed sends: as the bench's TAP send figure, enough that
+// the chains are not all in cache when sent.
+const sendBatch = 1000
+
+// BenchmarkSend is the send path per frame: Port.Send of a chain (built
+// off the clock), which writes it to a memory device and frees it, against
+// the device's own Writev of one buffer. The peer's queue is emptied off
+// the clock, so no frame is dropped. An op is one frame.
+func BenchmarkSend(b *testing.B) {
+	for _, bf := range benchFrames() {
+		b.Run(bf.name+"/port", func(b *testing.B) {
+			p := newTestPond(b, 2*sendBatch)
+			port, peer := manualPort(b, p, Config{}, sendBatch)
+			acct, err := p.NewAccount("bench.tx", 1<<30)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch := make([]*chain.Chain, 0, sendBatch)
+			sendEach(b, peer, func(k int) {
+				for range k {
+					c, err := chain.New(p, acct, chain.Options{})
+					if err == nil {
+						err = c.Append(bf.frame)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					batch = append(batch, c)
+				}
+			}, func(i int) error { return port.Send(batch[i]) }, func() { batch = batch[:0] })
+		})
+		b.Run(bf.name+"/raw", func(b *testing.B) {
+			dev, peer := NewMemPair("bench0", testMaxFrame, sendBatch)
+			defer dev.Close()
+			defer peer.Close()
+			iov := [][]byte{bf.frame}
+			sendEach(b, peer, func(int) {}, func(int) error {
+				_, err := dev.Writev(iov)
+				return err
+			}, func() {})
+		})
+	}
+}
+
+// sendEach calls send b.N times on the clock, in runs of up to sendBatch:
+// before each run, off the clock, it empties peer's queue and calls
+// prepare with the run's length; after it, done.
+func sendEach(b *testing.B, peer *MemDevice, prepare func(k int), send func(i int) error, done func()) {
+	b.ReportAllocs()
+	buf := make([]byte, testMaxFrame+1)
+	b.ResetTimer()
+	for sent := 0; sent < b.N; {
+		k := min(sendBatch, b.N-sent)
+		b.StopTimer()
+		for !peer.in.empty() {
+			if _, err := peer.Read(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		prepare(k)
+		b.StartTimer()
+		for i := range k {
+			if err := send(i); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sent += k
+		done()
 	}
 }
