@@ -77,38 +77,32 @@ type Layer struct {
 // the layers before it: a frame is never rejected for what Decode cannot read. After a UDP,
 // TCP, ICMP or ICMPv6 header a last payload layer follows, possibly empty.
 //
-// Decode only reads frame. It allocates nothing when dst has MaxLayers spare capacity.
+// Decode only reads frame. It allocates nothing when dst has MaxLayers spare capacity, which
+// is why it appends rather than returns a fresh slice: a frame's first use calls it.
 func Decode(frame []byte, dst []Layer) []Layer {
-	var d spans
-	d.decode(frame)
-	return d.appendTo(dst)
-}
-
-// decode replaces d's layers with those of frame, as Decode finds them.
-func (d *spans) decode(frame []byte) {
-	d.n = 0
 	if len(frame) < ethHeaderLen {
-		return
+		return dst
 	}
-	d.add(protoEthernet, 0, len(frame))
+	dst = append(dst, Layer{ProtoEthernet, 0, len(frame)})
 	etherType := be16(frame[ethHeaderLen-2:])
 	off := ethHeaderLen
 	for tags := 0; isVLAN(etherType) && tags < maxVLANTags; tags++ {
 		if len(frame)-off < vlanTagLen {
-			return
+			return dst
 		}
-		d.add(protoVLAN, off, len(frame)-off)
+		dst = append(dst, Layer{ProtoVLAN, off, len(frame) - off})
 		etherType = be16(frame[off+2:])
 		off += vlanTagLen
 	}
 	switch etherType {
 	case etherTypeARP:
-		d.decodeARP(frame[off:], off)
+		return decodeARP(frame[off:], off, dst)
 	case etherTypeIPv4:
-		d.decodeIPv4(frame[off:], off)
+		return decodeIPv4(frame[off:], off, dst)
 	case etherTypeIPv6:
-		d.decodeIPv6(frame[off:], off)
+		return decodeIPv6(frame[off:], off, dst)
 	}
+	return dst
 }
 
 func isVLAN(etherType uint16) bool {
@@ -117,49 +111,49 @@ func isVLAN(etherType uint16) bool {
 
 // decodeARP decodes the ARP packet at the start of p, which lies at base in the frame. Its
 // length comes from the address sizes it declares, so Ethernet padding stays out of it.
-func (d *spans) decodeARP(p []byte, base int) {
+func decodeARP(p []byte, base int, dst []Layer) []Layer {
 	if len(p) < arpFixedLen {
-		return
+		return dst
 	}
 	n := arpFixedLen + 2*(int(p[4])+int(p[5]))
 	if n > len(p) {
-		return
+		return dst
 	}
-	d.add(protoARP, base, n)
+	return append(dst, Layer{ProtoARP, base, n})
 }
 
 // decodeIPv4 decodes the IPv4 packet at the start of p, which lies at base in the frame.
-func (d *spans) decodeIPv4(p []byte, base int) {
+func decodeIPv4(p []byte, base int, dst []Layer) []Layer {
 	if len(p) < ipv4MinHeaderLen || p[0]>>4 != 4 {
-		return
+		return dst
 	}
 	hlen := int(p[0]&0x0f) * 4
 	total := int(be16(p[2:]))
 	if hlen < ipv4MinHeaderLen || hlen > len(p) || total < hlen {
-		return
+		return dst
 	}
 	p = p[:min(total, len(p))]
-	d.add(protoIPv4, base, len(p))
+	dst = append(dst, Layer{ProtoIPv4, base, len(p)})
 	if be16(p[6:])&0x1fff != 0 {
-		return // only the first fragment carries the transport header
+		return dst // only the first fragment carries the transport header
 	}
-	d.decodeTransport(ipv4Transport(p[9]), p[hlen:], base+hlen)
+	return decodeTransport(ipv4Transport(p[9]), p[hlen:], base+hlen, dst)
 }
 
 // decodeIPv6 decodes the IPv6 packet at the start of p, which lies at base in the frame.
 // Extension headers get no layer of their own: the transport layer starts after them.
-func (d *spans) decodeIPv6(p []byte, base int) {
+func decodeIPv6(p []byte, base int, dst []Layer) []Layer {
 	if len(p) < ipv6HeaderLen || p[0]>>4 != 6 {
-		return
+		return dst
 	}
 	p = p[:min(ipv6HeaderLen+int(be16(p[4:])), len(p))]
-	d.add(protoIPv6, base, len(p))
+	dst = append(dst, Layer{ProtoIPv6, base, len(p)})
 	next, n, ok := skipIPv6Extensions(p[6], p[ipv6HeaderLen:])
 	if !ok {
-		return
+		return dst
 	}
 	off := ipv6HeaderLen + n
-	d.decodeTransport(ipv6Transport(next), p[off:], base+off)
+	return decodeTransport(ipv6Transport(next), p[off:], base+off, dst)
 }
 
 // skipIPv6Extensions walks the extension headers at the start of p, the first of type next.
@@ -197,51 +191,50 @@ func isIPv6Extension(next byte) bool {
 	return false
 }
 
-// ipv4Transport is the layer for an IPv4 protocol number; protoNone when Decode stops there.
-func ipv4Transport(p byte) proto {
-	switch p {
+// ipv4Transport names the layer for an IPv4 protocol number; "" when Decode stops there.
+func ipv4Transport(proto byte) string {
+	switch proto {
 	case ipProtoICMP:
-		return protoICMP
+		return ProtoICMP
 	case ipProtoTCP:
-		return protoTCP
+		return ProtoTCP
 	case ipProtoUDP:
-		return protoUDP
+		return ProtoUDP
 	}
-	return protoNone
+	return ""
 }
 
-// ipv6Transport is the layer for an IPv6 next header; protoNone when Decode stops there.
-func ipv6Transport(next byte) proto {
+// ipv6Transport names the layer for an IPv6 next header; "" when Decode stops there.
+func ipv6Transport(next byte) string {
 	switch next {
 	case ipProtoICMPv6:
-		return protoICMPv6
+		return ProtoICMPv6
 	case ipProtoTCP:
-		return protoTCP
+		return ProtoTCP
 	case ipProtoUDP:
-		return protoUDP
+		return ProtoUDP
 	}
-	return protoNone
+	return ""
 }
 
-// decodeTransport adds the transport layer pr, whose packet is p at base in the frame, and
-// then its payload layer.
-func (d *spans) decodeTransport(pr proto, p []byte, base int) {
+// decodeTransport appends the transport layer named proto, whose packet is p at base in the
+// frame, and then its payload layer.
+func decodeTransport(proto string, p []byte, base int, dst []Layer) []Layer {
 	var hlen int
-	switch pr {
-	case protoUDP:
+	switch proto {
+	case ProtoUDP:
 		p, hlen = udpExtent(p), udpHeaderLen
-	case protoTCP:
+	case ProtoTCP:
 		hlen = tcpHeaderLen(p)
-	case protoICMP, protoICMPv6:
+	case ProtoICMP, ProtoICMPv6:
 		hlen = icmpHeaderLen
 	default:
-		return
+		return dst
 	}
 	if hlen == 0 || hlen > len(p) {
-		return
+		return dst
 	}
-	d.add(pr, base, len(p))
-	d.add(protoPayload, base+hlen, len(p)-hlen)
+	return append(dst, Layer{proto, base, len(p)}, Layer{ProtoPayload, base + hlen, len(p) - hlen})
 }
 
 // udpExtent trims p to the datagram's own length when that length is plausible. An

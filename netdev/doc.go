@@ -10,7 +10,7 @@
 //	┌──────────┬────────────────────── frame ───────────────────┬─────────┐
 //	│ headroom │ eth │ ipv4 │ udp │ payload                       │ (spare) │
 //	└──────────┴────────────────────────────────────────────────┴─────────┘
-//	  │ Decode finds the headers: 0 ethernet ⊇ 1 ipv4 ⊇ 2 udp ⊇ 3 payload
+//	  │
 //	  ▼
 //	rx queue: seq 41, 42, … 296 (at most Config.RxQueue; when full the
 //	  │       oldest is dropped, counted in rx_dropped, and its buffer
@@ -18,12 +18,15 @@
 //	  ▼
 //	consumer: Port.With lends a queued frame's chain, Port.Take hands it
 //	          over; at the first of them a chain wraps the buffer (no
-//	          copy) and each decoded header becomes a pushed layer
+//	          copy), Decode finds the headers (0 ethernet ⊇ 1 ipv4 ⊇
+//	          2 udp ⊇ 3 payload) and each becomes a pushed layer
 //
-// A frame is queued as its buffer and decoded layers, and made a chain
-// when it is first used: most frames of a busy device are dropped from
-// the queue unread, and a chain for each would be the larger part of the
-// receive path's work. What a consumer sees is the same either way.
+// A frame is queued as its buffer, and decoded and made a chain when it
+// is first used: most frames of a busy device are dropped from the queue
+// unread, and decoding each and making its chain would be the larger part
+// of the receive path's work. Nothing writes a queued frame's buffer
+// before its chain exists, so what a consumer sees is the same either
+// way.
 //
 // A Port owns one Device and runs its receive goroutine. For each frame
 // it takes a pond buffer big enough for the device's largest frame plus

@@ -65,8 +65,9 @@ func (p *Port) Take(seq uint64) (*chain.Chain, error) {
 	return c, err
 }
 
-// chainOf returns f's chain, making it from f's buffer and layers at its
-// first use; f.mu is held. It fails with ErrNoFrame once f was taken.
+// chainOf returns f's chain, making it from f's buffer at its first use,
+// with the frame's headers decoded as layers; f.mu is held. It fails with
+// ErrNoFrame once f was taken.
 func (p *Port) chainOf(f *frame) (*chain.Chain, error) {
 	if f.c != nil {
 		return f.c, nil
@@ -74,11 +75,15 @@ func (p *Port) chainOf(f *frame) (*chain.Chain, error) {
 	if !f.buf.Valid() {
 		return nil, p.noFrame(f.seq)
 	}
+	// Nothing writes the buffer before the chain holds it, so the bytes
+	// decoded are the bytes received.
+	var buf [MaxLayers]Layer
+	layers := Decode(f.buf.Bytes()[f.room:f.room+f.n], buf[:0])
 	c, err := chain.NewFrom(p.pond, p.acct, p.chainOpt, f.buf, f.room, f.n)
 	if err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", p.Name(), f.seq, err)
 	}
-	if err := pushLayers(c, &f.layers); err != nil {
+	if err := pushLayers(c, layers); err != nil {
 		// Decode's layers nest within the frame, so pushing them cannot
 		// fail; if it did, the frame is still worth having, with the
 		// layers pushed before the failure.

@@ -8,7 +8,7 @@ import (
 )
 
 // frame is one received frame: its sequence number, and its chain or,
-// until the frame is first used, what its chain is made from.
+// until the frame is first used, the buffer its chain is made from.
 //
 // A frame is reachable by the port's queue and by whoever borrows or takes
 // it; refs counts them, under Port.mu. The chain is used under mu, so a
@@ -16,9 +16,10 @@ import (
 // the receiver never waits for a borrower: a frame dropped from the queue
 // while borrowed is freed by its last borrower.
 //
-// The receiver fills buf, room, n and layers before it queues the frame,
-// and the first With or Take makes them the chain (Port.chainOf): a frame
-// dropped unread never costs a chain.
+// The receiver fills buf, room and n before it queues the frame, and the
+// first With or Take decodes the frame and makes it a chain with its
+// headers as layers (Port.chainOf): a frame dropped unread never costs a
+// decode or a chain.
 type frame struct {
 	seq  uint64
 	refs int // guarded by Port.mu
@@ -27,11 +28,10 @@ type frame struct {
 	c  *chain.Chain // guarded by mu; nil until made, and once taken
 
 	// The frame until its chain is made: its buffer (the frame's
-	// reference; zero once the chain holds it), where the frame lies in
-	// it, and its decoded layers. Guarded by mu.
+	// reference; zero once the chain holds it) and where the frame lies
+	// in it. Guarded by mu.
 	buf     pond.Buf
 	room, n int
-	layers  spans
 }
 
 // rxQueue is the bounded queue of a port's received frames, oldest first,

@@ -125,14 +125,14 @@ func (p *Port) discard(reason error) error {
 	return nil
 }
 
-// queue decodes the n-byte frame at room in the staged frame's buffer,
-// shows it to the captures and queues the staged frame, dropping the
-// oldest frame when the queue is full; then it stages the next frame.
-// A frame too short for Ethernet is refused and its buffer stays staged.
+// queue shows the n-byte frame at room in the staged frame's buffer to
+// the captures and queues the staged frame, dropping the oldest frame
+// when the queue is full; then it stages the next frame. A frame too
+// short for Ethernet is refused and its buffer stays staged.
 //
-// The frame is queued as its buffer and layers; the first With or Take
-// makes them a chain (see chainOf). A frame dropped unread, as most are
-// when nobody reads the queue, then costs no chain at all, and its
+// The frame is queued as its buffer; the first With or Take decodes it
+// and makes it a chain (see chainOf). A frame dropped unread, as most are
+// when nobody reads the queue, then costs no decode and no chain, and its
 // struct and buffer become the next staged frame.
 func (p *Port) queue(room, n int) error {
 	if n < EthHeaderLen {
@@ -141,7 +141,6 @@ func (p *Port) queue(room, n int) error {
 	f := p.next
 	frame := f.buf.Bytes()[room : room+n]
 	f.room, f.n = room, n
-	f.layers.decode(frame)
 	p.publish(frame)
 	p.mu.Lock()
 	old := p.makeRoom()
@@ -198,23 +197,22 @@ func (p *Port) drop(reason error) {
 	}
 }
 
-// pushLayers names layer 0 and pushes the decoded layers d on c. Decode's
+// pushLayers names layer 0 and pushes the decoded layers on c. Decode's
 // offsets are from the start of the frame and each layer lies within the
 // one before, so each push is relative to the layer beneath.
-func pushLayers(c *chain.Chain, d *spans) error {
-	layers := d.layers()
+func pushLayers(c *chain.Chain, layers []Layer) error {
 	if len(layers) == 0 {
 		return nil
 	}
-	if err := c.SetProto(layers[0].proto.String()); err != nil {
+	if err := c.SetProto(layers[0].Proto); err != nil {
 		return err
 	}
-	below := layers[0].off
+	below := layers[0].Offset
 	for _, l := range layers[1:] {
-		if err := c.Push(int(l.off-below), int(l.n), l.proto.String()); err != nil {
+		if err := c.Push(l.Offset-below, l.Length, l.Proto); err != nil {
 			return err
 		}
-		below = l.off
+		below = l.Offset
 	}
 	return nil
 }
