@@ -41,8 +41,8 @@ type Config struct {
 }
 
 // Port joins a Device to a pond. A receive goroutine reads each frame
-// straight into a pond buffer charged to the port's account, makes it a
-// chain with its decoded headers as layers, and queues it for consumers;
+// straight into a pond buffer charged to the port's account and queues
+// it; consumers see it as a chain with its decoded headers as layers.
 // Send transmits chains. All methods are safe for concurrent use.
 //
 // # Who owns what
