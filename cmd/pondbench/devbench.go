@@ -23,9 +23,10 @@ import (
 
 // The device figures compare a netdev.Port on a TAP with what a C program
 // would do on the same kind of TAP: a plain blocking read() loop into one
-// reused buffer, a plain write() loop from one buffer. Both sides attach
-// to the same persistent TAP, in turn, and are fed by the same kernel-side
-// sender (a UDP socket whose datagrams leave through the TAP).
+// reused buffer, a plain write() loop of the frames the port sends. Both
+// sides attach to the same persistent TAP, in turn; receivers are fed by
+// the same kernel-side sender (a UDP socket whose datagrams leave through
+// the TAP).
 
 // TAP names, inside the bench's private network namespace.
 const (
@@ -88,14 +89,20 @@ func devBench(ctx context.Context, r *Report, cfg runConfig) error {
 			r.NAAll([]string{id}, err.Error())
 		}
 	}
-	// Not figures: the drain floors (see rxDrainFloor), beside the
-	// reference's drain rates of the same rounds.
+	// Not figures: the drain floors (see rxDrainFloor) and the tx loop on
+	// one buffer (see txOneBuffer), beside the reference's rates of the
+	// same rounds.
 	floors, refDrains := map[int][]float64{}, map[int][]float64{}
+	oneBuf, refTx := map[int][]float64{}, map[int][]float64{}
 	defer func() {
 		for _, size := range frameSizes {
 			if len(floors[size]) > 0 && len(refDrains[size]) > 0 {
 				r.Note("dev.rx.drain.%d floor: a read() loop into the %d pond buffers a full queue cycles through: median %.0f frames/s of %s, %.2fx the reference's median",
 					size, netdev.DefaultRxQueue+1, median(floors[size]), fmtList(floors[size]), median(floors[size])/median(refDrains[size]))
+			}
+			if len(oneBuf[size]) > 0 && len(refTx[size]) > 0 {
+				r.Note("dev.tx.%d one buffer: a write() loop of one buffer the caches keep: median %.0f frames/s of %s, %.2fx the reference's median",
+					size, median(oneBuf[size]), fmtList(oneBuf[size]), median(oneBuf[size])/median(refTx[size]))
 			}
 		}
 	}()
@@ -146,9 +153,19 @@ func devBench(ctx context.Context, r *Report, cfg runConfig) error {
 					rate, err := txFrames(p, acct, side, size, txN)
 					if err == nil {
 						r.Sample(id, side, rate)
+						if side == Reference {
+							refTx[size] = append(refTx[size], rate)
+						}
 					}
 					return err
 				})
+			}
+			if cfg.wantAny(id) && ctx.Err() == nil {
+				if rate, err := txOneBuffer(size, txN); err != nil {
+					r.Note("%s one buffer: %v", id, err)
+				} else {
+					oneBuf[size] = append(oneBuf[size], rate)
+				}
 			}
 		}
 	}
@@ -575,42 +592,26 @@ func udpSend(args []string) error {
 const txBatch = 1000
 
 // txFrames sends n frames of size bytes out of txTAP and returns frames per
-// second: chains sent with Port.Send (one writev each, then freed), or one
-// buffer written with write() n times. The chains are built off the clock,
-// txBatch at a time; only the sends are timed.
+// second. Both sides send the same frames from the same memory in the same
+// state: chains built off the clock, txBatch at a time, each frame in one
+// pond buffer. The pondfs side sends each chain with Port.Send (one writev,
+// then the chain's free); the reference write()s each chain's bytes in a
+// plain loop and frees the chains off the clock. So between the two is
+// Port.Send's own work, and not where the frames lie: txOneBuffer is the
+// loop on one buffer the caches keep.
 func txFrames(p *pond.Pond, acct *pond.Account, side Side, size, n int) (float64, error) {
+	send, closeFn, err := txSender(p, side)
+	if err != nil {
+		return 0, err
+	}
+	defer closeFn()
 	frame := ethFrame(size)
-	if side == Reference {
-		fd, err := openRawTAP(txTAP)
-		if err != nil {
-			return 0, err
-		}
-		defer unix.Close(fd)
-		start := time.Now()
-		for range n {
-			if _, err := unix.Write(fd, frame); err != nil {
-				return 0, fmt.Errorf("write %s: %w", txTAP, err)
-			}
-		}
-		return float64(n) / time.Since(start).Seconds(), nil
-	}
-	tap, err := netdev.OpenTAP(txTAP)
-	if err != nil {
-		return 0, err
-	}
-	port, err := netdev.NewPort(p, tap, netdev.Config{})
-	if err != nil {
-		tap.Close()
-		return 0, err
-	}
-	defer func() {
-		port.Close()
-		<-port.Done()
-	}()
 	batch := make([]*chain.Chain, 0, txBatch)
 	defer func() {
 		for _, c := range batch {
-			c.Free()
+			if c != nil {
+				c.Free()
+			}
 		}
 	}()
 	var elapsed time.Duration
@@ -620,23 +621,95 @@ func txFrames(p *pond.Pond, acct *pond.Account, side Side, size, n int) (float64
 			if err != nil {
 				return 0, err
 			}
+			batch = append(batch, c)
 			if err := c.Append(frame); err != nil {
-				c.Free()
 				return 0, err
 			}
-			batch = append(batch, c)
 		}
+		took, err := send(batch)
+		if err != nil {
+			return 0, err
+		}
+		elapsed += took
+		sent += len(batch)
+		for _, c := range batch {
+			if c != nil {
+				c.Free()
+			}
+		}
+		batch = batch[:0]
+	}
+	return float64(n) / elapsed.Seconds(), nil
+}
+
+// txSender opens txTAP for side and returns what sends a batch of chains
+// on it and how long that took, and what closes it. The pondfs sender
+// consumes the chains it sends and sets their places in the batch to nil;
+// the reference's leaves them to the caller.
+func txSender(p *pond.Pond, side Side) (send func([]*chain.Chain) (time.Duration, error), closeFn func(), err error) {
+	if side == Reference {
+		fd, err := openRawTAP(txTAP)
+		if err != nil {
+			return nil, nil, err
+		}
+		frames := make([][]byte, 0, txBatch)
+		send = func(batch []*chain.Chain) (time.Duration, error) {
+			frames = frames[:0]
+			for _, c := range batch {
+				iov := c.Iovecs(nil)
+				if len(iov) != 1 {
+					return 0, fmt.Errorf("a frame in %d segments, not one", len(iov))
+				}
+				frames = append(frames, iov[0])
+			}
+			start := time.Now()
+			for _, f := range frames {
+				if _, err := unix.Write(fd, f); err != nil {
+					return 0, fmt.Errorf("write %s: %w", txTAP, err)
+				}
+			}
+			return time.Since(start), nil
+		}
+		return send, func() { unix.Close(fd) }, nil
+	}
+	tap, err := netdev.OpenTAP(txTAP)
+	if err != nil {
+		return nil, nil, err
+	}
+	port, err := netdev.NewPort(p, tap, netdev.Config{})
+	if err != nil {
+		tap.Close()
+		return nil, nil, err
+	}
+	send = func(batch []*chain.Chain) (time.Duration, error) {
 		start := time.Now()
 		for i, c := range batch {
 			batch[i] = nil
 			if err := port.Send(c); err != nil {
-				batch = batch[i+1:]
 				return 0, err
 			}
 		}
-		elapsed += time.Since(start)
-		sent += len(batch)
-		batch = batch[:0]
+		return time.Since(start), nil
 	}
-	return float64(n) / elapsed.Seconds(), nil
+	return send, func() { port.Close(); <-port.Done() }, nil
+}
+
+// txOneBuffer write()s one buffer holding a frame of size bytes n times
+// to txTAP and returns frames per second: the send loop at its cheapest,
+// the frame never leaving the caches. Not a figure; a note beside the tx
+// figures, for what sending frames the caches lost costs both sides.
+func txOneBuffer(size, n int) (float64, error) {
+	fd, err := openRawTAP(txTAP)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	frame := ethFrame(size)
+	start := time.Now()
+	for range n {
+		if _, err := unix.Write(fd, frame); err != nil {
+			return 0, fmt.Errorf("write %s: %w", txTAP, err)
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
 }
