@@ -39,7 +39,7 @@ func receiveFrom(b *testing.B, port *Port, peer *MemDevice, iov [][]byte) {
 
 // BenchmarkReceive is the receive path per frame, in the receiver's own
 // goroutine: take a pond buffer, read the frame into it from a memory
-// device, decode it, queue it; then a consumer takes it, which makes its
+// device, queue it; then a consumer takes it, which decodes it, makes its
 // chain with the decoded layers, and frees the chain. The peer's write (a
 // copy into the memory device) is in the loop too, as in
 // BenchmarkReceiveRaw.
@@ -68,7 +68,7 @@ func BenchmarkReceive(b *testing.B) {
 
 // BenchmarkReceiveFull is the receive path of a port nobody reads, as
 // when the bench drains a TAP: the queue is full, so each frame queued
-// drops the oldest, and no frame is ever made a chain.
+// drops the oldest, and no frame is ever decoded or made a chain.
 func BenchmarkReceiveFull(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
@@ -123,7 +123,7 @@ const drainDepth = 1 << 15
 // TAP drain figure does, without the system calls that make that figure
 // noisy: the port against a loop reading the same device into one reused
 // buffer. The difference of the two is what the receive path (staging a
-// buffer, decode, queue) adds per frame with cold caches. An op is one
+// buffer, queueing) adds per frame with cold caches. An op is one
 // frame.
 func BenchmarkDrain(b *testing.B) {
 	for _, bf := range benchFrames() {

@@ -333,8 +333,8 @@ func rxDrain(p *pond.Pond, side Side, size, n int) (float64, error) {
 // coming in, each read at the headroom a port leaves: the reference's
 // loop, but writing each frame into memory a queue's length old, as any
 // receiver that queues its frames must. Between it and the reference is
-// what queueing itself costs; between pondfs and it, the pond, chain,
-// decode and queue work of each frame.
+// what queueing itself costs; between pondfs and it, the pond and queue
+// work of each frame.
 func rxDrainFloor(p *pond.Pond, acct *pond.Account, size, n int) (float64, error) {
 	bufs, release, err := queueBuffers(p, acct, netdev.DefaultRxQueue+1)
 	if err != nil {
