@@ -668,7 +668,9 @@ func txSender(p *pond.Pond, side Side) (send func([]*chain.Chain) (time.Duration
 					return 0, fmt.Errorf("write %s: %w", txTAP, err)
 				}
 			}
-			return time.Since(start), nil
+			took := time.Since(start)
+			clear(frames) // the chains' buffers go back to the pond next
+			return took, nil
 		}
 		return send, func() { unix.Close(fd) }, nil
 	}
