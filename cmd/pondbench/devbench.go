@@ -607,13 +607,7 @@ func txFrames(p *pond.Pond, acct *pond.Account, side Side, size, n int) (float64
 	defer closeFn()
 	frame := ethFrame(size)
 	batch := make([]*chain.Chain, 0, txBatch)
-	defer func() {
-		for _, c := range batch {
-			if c != nil {
-				c.Free()
-			}
-		}
-	}()
+	defer func() { freeUnsent(batch) }()
 	var elapsed time.Duration
 	for sent := 0; sent < n; {
 		for len(batch) < min(txBatch, n-sent) {
@@ -632,14 +626,21 @@ func txFrames(p *pond.Pond, acct *pond.Account, side Side, size, n int) (float64
 		}
 		elapsed += took
 		sent += len(batch)
-		for _, c := range batch {
-			if c != nil {
-				c.Free()
-			}
-		}
+		freeUnsent(batch)
 		batch = batch[:0]
 	}
 	return float64(n) / elapsed.Seconds(), nil
+}
+
+// freeUnsent frees the chains of batch that a sender left (the
+// reference's, or those after a failed send) and clears their places.
+func freeUnsent(batch []*chain.Chain) {
+	for i, c := range batch {
+		if c != nil {
+			c.Free()
+			batch[i] = nil
+		}
+	}
 }
 
 // txSender opens txTAP for side and returns what sends a batch of chains
