@@ -171,3 +171,28 @@ refused() {
 	run_x ls "$MNT/accounts"
 	assert "$output" == "fs" "accounts"
 }
+
+# tree_state: every path of the tree with its type, and every stats file.
+tree_state() {
+	(cd "$MNT" && find . -printf '%y %p\n' | sort && cat stats pools/*/stats accounts/*/stats)
+}
+
+@test "rm and rmdir of the tree's own entries: EPERM, logged once, nothing changes" {
+	start_pondd
+	local before
+	before=$(tree_state)
+	for f in stats README metrics arena chains/new pools/2048/ctl accounts/fs/limit; do
+		refused "Operation not permitted" "rm $f"
+	done
+	for d in pools/2048 pools accounts/fs accounts chains netdev; do
+		refused "Operation not permitted" "rmdir $d"
+	done
+	run_x 1 bash -c 'rm -rf "$0"/*' "$MNT"
+	assert "$output" =~ "Operation not permitted" "rm -rf of the mount"
+	assert "$(tree_state)" == "$before" "the tree and its stats after rm -rf"
+	id=$(cat "$MNT/chains/new")
+	refused "Operation not permitted" "rmdir chains/$id/layers"
+	refused "Operation not permitted" "rm chains/$id/layers/0/data"
+	run_x rmdir "$MNT/chains/$id"
+	assert "$(tree_state)" == "$before" "the tree after a chain made and freed"
+}

@@ -156,7 +156,7 @@ func (d *chainDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 // Unlink refuses: a chain's files are the chain; rmdir of the directory
 // frees it.
 func (d *chainDir) Unlink(ctx context.Context, name string) syscall.Errno {
-	return d.t.fail("unlink "+d.Path(nil)+"/"+name, errNotPermitted)
+	return d.t.refuseRemoval("unlink", &d.Inode, name)
 }
 
 // Create refuses: a chain directory holds the chain's files and no others.

@@ -131,7 +131,8 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
 A failed write says why in pondd's log, and returns a plain error:
   Invalid argument      a malformed command or number
   Permission denied     the file does not take writes (stats, metrics, ...)
-  Operation not permitted  the file does not take that change (truncating arena)
+  Operation not permitted  the file does not take that change (truncating arena;
+                        rm or rmdir of anything but a chain or a received frame)
   No such file          no such pool, account, chain, layer, device or frame
   File exists           a chain of that name is there already
   File too large        a chain would grow past 64 MiB
