@@ -158,6 +158,11 @@ refused() {
 	refused "Invalid argument" "echo 'max 1x' > pools/2048/ctl"
 	refused "Invalid argument" "echo 'grow_by 0' > pools/2048/ctl"
 	refused "Invalid argument" "echo 'min 999999999' > pools/2048/ctl"
+	refused "Invalid argument" "echo 'max 9223372036854775807' > pools/65536/ctl"
+	refused "Invalid argument" "echo 'min 4611686018427387904' > pools/65536/ctl"
+	refused "Invalid argument" "echo 'grow_by 18446744073709551615' > pools/65536/ctl"
+	refused "Invalid argument" "echo 'max 4097' > pools/65536/ctl"
+	refused "Invalid argument" "echo 18446744073709551616 > accounts/fs/limit"
 	refused "Invalid argument" "echo -1 > accounts/fs/limit"
 	refused "Invalid argument" "echo lots > accounts/fs/limit"
 }

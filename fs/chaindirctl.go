@@ -2,7 +2,6 @@ package fs
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/pondfs/pondfs/chain"
@@ -40,20 +39,12 @@ var chainCommands = map[string]chainCommand{
 // what they meant, and the page caches are dropped after, so a mapping
 // shows the chain as the command left it.
 func (d *chainDir) exec(line string) (string, error) {
-	name, words := splitCommand(line)
-	cmd, ok := chainCommands[name]
-	if !ok {
-		return "", fmt.Errorf("%w: unknown command %q (push, pop, prepend, trim-front, trim-back, pullup, split, clone, send)", errInvalid, name)
-	}
-	if len(words) < cmd.minArgs || len(words) > cmd.maxArgs {
-		return "", fmt.Errorf("%w: %s takes %s", errInvalid, name, argsWanted(cmd))
+	cmd, words, args, err := parseChainCommand(line)
+	if err != nil {
+		return "", err
 	}
 	if cmd.device {
 		return d.send(words[0])
-	}
-	args, err := parseCounts(words)
-	if err != nil {
-		return "", err
 	}
 	d.dropCaches(nil)
 	var outcome string
@@ -66,6 +57,23 @@ func (d *chainDir) exec(line string) (string, error) {
 	}
 	d.dropCaches(nil)
 	return outcome, nil
+}
+
+// parseChainCommand reads a line written to ctl: its command, its
+// arguments, and their numbers unless the command takes a device's name.
+func parseChainCommand(line string) (cmd chainCommand, words []string, args []int, err error) {
+	name, words := splitCommand(line)
+	cmd, ok := chainCommands[name]
+	if !ok {
+		return cmd, nil, nil, fmt.Errorf("%w: unknown command %q (push, pop, prepend, trim-front, trim-back, pullup, split, clone, send)", errInvalid, name)
+	}
+	if len(words) < cmd.minArgs || len(words) > cmd.maxArgs {
+		return cmd, nil, nil, fmt.Errorf("%w: %s takes %s", errInvalid, name, argsWanted(cmd))
+	}
+	if !cmd.device {
+		args, err = parseCounts(words)
+	}
+	return cmd, words, args, err
 }
 
 // splitCommand is a line's command and its arguments, split at blanks.
@@ -88,32 +96,6 @@ func argsWanted(cmd chainCommand) string {
 	default:
 		return fmt.Sprintf("%d to %d numbers", cmd.minArgs, cmd.maxArgs)
 	}
-}
-
-// parseCounts reads offsets and lengths: plain decimal, no sign, at most
-// maxCount.
-func parseCounts(words []string) ([]int, error) {
-	args := make([]int, len(words))
-	for i, w := range words {
-		n, err := parseCount(w)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = n
-	}
-	return args, nil
-}
-
-// maxCount bounds every number a command takes, so that no arithmetic on
-// one overflows; no chain is anywhere near as long.
-const maxCount = 1 << 40
-
-func parseCount(w string) (int, error) {
-	n, err := strconv.ParseUint(w, 10, 64)
-	if err != nil || n > maxCount {
-		return 0, fmt.Errorf("%w: %q is not a byte count (a decimal from 0 to %d)", errInvalid, w, uint64(maxCount))
-	}
-	return int(n), nil
 }
 
 // push makes bytes OFF..OFF+LEN of the view the new view; without LEN, to

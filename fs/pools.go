@@ -37,9 +37,9 @@ func poolCommand(p *pond.Pool, cmd string) (string, error) {
 	if !ok || len(words) != 2 {
 		return "", fmt.Errorf("%w: command %q (want min N, max N, grow_by N or shrink)", errInvalid, cmd)
 	}
-	n, err := strconv.Atoi(words[1])
+	n, err := parseCount(words[1])
 	if err != nil {
-		return "", fmt.Errorf("%w: command %q: %q is not a count", errInvalid, cmd, words[1])
+		return "", fmt.Errorf("command %q: %w", cmd, err)
 	}
 	return outcome(set(n))
 }

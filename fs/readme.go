@@ -34,6 +34,7 @@ pools/SIZE/ one directory per pool, named by its buffer size in bytes
               echo "min 512" > pools/2048/ctl      buffers it keeps (grows now)
               echo "grow_by 128" > pools/2048/ctl  buffers added when it runs dry
               echo shrink > pools/2048/ctl         give free slabs above min back
+            no count may exceed the buffers of that size the arena's max holds
             reading ctl on the same descriptor tells how the last command went:
               exec 3<>pools/2048/ctl; echo "min 9999999" >&3; cat <&3
               error: pool 2048: set min 9999999 ...

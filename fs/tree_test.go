@@ -204,6 +204,9 @@ func TestRefusedOperations(t *testing.T) {
 		{"echo 'min' > pools/128/ctl", "Invalid argument"},
 		{"echo 'grow_by 0' > pools/128/ctl", "Invalid argument"},
 		{"echo 'max -1' > pools/128/ctl", "Invalid argument"},
+		{"echo 'max 9223372036854775807' > pools/2048/ctl", "Invalid argument"},
+		{"echo 'min 4611686018427387904' > pools/2048/ctl", "Invalid argument"},
+		{"echo 'max 8193' > pools/2048/ctl", "Invalid argument"},
 		{"cat pools/4096/stats", "No such file"},
 	} {
 		before := len(m.log.lines())

@@ -114,6 +114,10 @@ func (cfg Config) Validate() error {
 		if err := c.validate(); err != nil {
 			return err
 		}
+		if capacity := classCapacity(cfg.ArenaMax, c.Size); int64(c.Min) > capacity {
+			return fmt.Errorf("%w: pool %d: min %d, more than the arena max of %d bytes holds (%d)",
+				ErrInvalid, c.Size, c.Min, cfg.ArenaMax, capacity)
+		}
 		if c.Size <= prev {
 			return fmt.Errorf("%w: pool sizes must ascend: %d after %d", ErrInvalid, c.Size, prev)
 		}

@@ -2,6 +2,7 @@ package pond
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -84,6 +85,23 @@ func TestConfigValidate(t *testing.T) {
 			t.Fatal("New carved more min buffers than its arena holds")
 		}
 		mentions(t, "New", err.Error(), "65536")
+	})
+	t.Run("counts past the arena", func(t *testing.T) {
+		// A min of more buffers than the arena holds is refused before
+		// anything is carved (its byte count overflowed int64 once); a max
+		// or grow_by past it is cut to what the arena holds.
+		huge := math.MaxInt64/2 + 1
+		if err := (Config{Classes: []ClassConfig{{Size: 65536, Min: huge, Max: huge, GrowBy: 1}}, ArenaMax: 1 << 20}).Validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Validate of min %d: %v, want ErrInvalid", huge, err)
+		}
+		p, err := New(Config{Classes: []ClassConfig{{Size: 65536, Min: 1, Max: huge, GrowBy: huge}}, ArenaMax: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if s := p.Pools()[0].Stats(); s.Max != 16 || s.GrowBy != 16 {
+			t.Errorf("max %d, grow_by %d; want both cut to the 16 buffers the arena holds", s.Max, s.GrowBy)
+		}
 	})
 }
 

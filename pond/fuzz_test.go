@@ -349,7 +349,7 @@ func (m *pondModel) setMax(ci, v int) {
 	m.t.Helper()
 	c := m.pools[ci]
 	before := c.Stats()
-	bad := v < 1 || uint64(v) < before.Min
+	bad := v < 1 || uint64(v) < before.Min || int64(v) > m.p.ArenaMax()/int64(c.Size())
 	m.log = append(m.log, fmt.Sprintf("set max of %d to %d (min %d)", c.Size(), v, before.Min))
 	err := c.SetMax(v)
 	after := c.Stats()

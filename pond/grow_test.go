@@ -2,6 +2,7 @@ package pond
 
 import (
 	"errors"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -248,7 +249,9 @@ func TestShrinkKeepsBusySlabs(t *testing.T) {
 }
 
 // TestSetMinMax: SetMin grows the pool at once, SetMax bounds growth, bad
-// values are refused, and a refused change leaves the setting as it was.
+// values (among them counts of more buffers than the arena holds, whose
+// byte counts once overflowed) are refused, and a refused change leaves
+// the setting as it was.
 func TestSetMinMax(t *testing.T) {
 	const size = 65536
 	p := newTestPond(t, onePool(size, 0, 8, 2, 1<<20)) // the arena holds 16
@@ -268,10 +271,15 @@ func TestSetMinMax(t *testing.T) {
 		{"min negative", func() error { return c.SetMin(-1) }, ErrInvalid, 4, 8, 4},
 		{"max below min", func() error { return c.SetMax(3) }, ErrInvalid, 4, 8, 4},
 		{"max 0", func() error { return c.SetMax(0) }, ErrInvalid, 4, 8, 4},
-		{"max 100", func() error { return c.SetMax(100) }, nil, 4, 100, 4},
-		{"min past the arena", func() error { return c.SetMin(17) }, ErrExhausted, 4, 100, 4},
-		{"min 16 fills the arena", func() error { return c.SetMin(16) }, nil, 16, 100, 16},
-		{"grow_by 0", func() error { return c.SetGrowBy(0) }, ErrInvalid, 16, 100, 16},
+		{"max past the arena", func() error { return c.SetMax(17) }, ErrInvalid, 4, 8, 4},
+		{"max near MaxInt64", func() error { return c.SetMax(math.MaxInt64) }, ErrInvalid, 4, 8, 4},
+		{"max 16, all the arena holds", func() error { return c.SetMax(16) }, nil, 4, 16, 4},
+		{"min past the arena", func() error { return c.SetMin(17) }, ErrInvalid, 4, 16, 4},
+		{"min near MaxInt64", func() error { return c.SetMin(math.MaxInt64 / 2) }, ErrInvalid, 4, 16, 4},
+		{"min 16 fills the arena", func() error { return c.SetMin(16) }, nil, 16, 16, 16},
+		{"grow_by 0", func() error { return c.SetGrowBy(0) }, ErrInvalid, 16, 16, 16},
+		{"grow_by past the arena", func() error { return c.SetGrowBy(17) }, ErrInvalid, 16, 16, 16},
+		{"grow_by MaxInt64", func() error { return c.SetGrowBy(math.MaxInt64) }, ErrInvalid, 16, 16, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.op()

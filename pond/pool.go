@@ -45,11 +45,14 @@ type slab struct {
 	count int64
 }
 
+// newPool makes the pool of cfg, which Config.Validate accepted. Its max
+// and grow_by are cut to its capacity: the default tuning of a class may
+// ask for more than a small arena holds.
 func newPool(p *Pond, idx int, cfg ClassConfig) *Pool {
 	c := &Pool{pond: p, idx: idx, size: cfg.Size, unused: -1, depot: -1}
 	c.min.Store(int64(cfg.Min))
-	c.max.Store(int64(cfg.Max))
-	c.growBy.Store(int64(cfg.GrowBy))
+	c.max.Store(min(int64(cfg.Max), c.capacity()))
+	c.growBy.Store(min(int64(cfg.GrowBy), c.capacity()))
 	return c
 }
 

@@ -8,8 +8,8 @@ func (c *Pool) Size() int { return c.size }
 // SetMin sets how many buffers the pool keeps through Shrink, growing it
 // to that many at once.
 func (c *Pool) SetMin(n int) error {
-	if n < 0 || int64(n) > c.max.Load() {
-		return fmt.Errorf("pool %d: set min %d (want 0..max %d): %w", c.size, n, c.max.Load(), ErrInvalid)
+	if err := c.checkCount("min", n, 0, c.max.Load()); err != nil {
+		return err
 	}
 	old := c.min.Swap(int64(n))
 	if err := c.ensureMin(); err != nil {
@@ -19,11 +19,12 @@ func (c *Pool) SetMin(n int) error {
 	return nil
 }
 
-// SetMax sets the most buffers the pool may hold. Lowering it below what
-// the pool holds takes nothing away; the pool simply stops growing.
+// SetMax sets the most buffers the pool may hold, at most as many as the
+// arena's maximum holds. Lowering it below what the pool holds takes
+// nothing away; the pool simply stops growing.
 func (c *Pool) SetMax(n int) error {
-	if n < 1 || int64(n) < c.min.Load() {
-		return fmt.Errorf("pool %d: set max %d (want >= 1 and >= min %d): %w", c.size, n, c.min.Load(), ErrInvalid)
+	if err := c.checkCount("max", n, max(1, c.min.Load()), c.capacity()); err != nil {
+		return err
 	}
 	c.max.Store(int64(n))
 	c.pond.wake()
@@ -32,8 +33,8 @@ func (c *Pool) SetMax(n int) error {
 
 // SetGrowBy sets how many buffers the pool adds when it runs dry.
 func (c *Pool) SetGrowBy(n int) error {
-	if n < 1 {
-		return fmt.Errorf("pool %d: set grow_by %d (want >= 1): %w", c.size, n, ErrInvalid)
+	if err := c.checkCount("grow_by", n, 1, c.capacity()); err != nil {
+		return err
 	}
 	c.growBy.Store(int64(n))
 	return nil
