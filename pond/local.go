@@ -58,8 +58,9 @@ func (g *magazine) push(m *meta) bool {
 // through own; anyone else (stealing, reclaiming credit, auditing) takes it
 // exclusively through lockAt, and stats read it through peek. How own
 // excludes the others without a locked instruction on the common path is
-// the business of local_fast.go; local_lock.go is the plain spin-lock
-// version used under the race detector and on other architectures.
+// the business of local_fast.go, which carries the argument; local_lock.go
+// is the plain spin-lock version used under the race detector, on other
+// architectures and with the pondlock build tag.
 type local struct {
 	lock  atomic.Uint32 // held by whoever is not the owner
 	gate  atomic.Uint32 // set while a lock holder needs the owner out

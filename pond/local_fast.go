@@ -1,4 +1,4 @@
-//go:build !race && amd64
+//go:build !race && amd64 && !pondlock
 
 package pond
 
@@ -8,15 +8,66 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The owner of a local works on it with no locked instruction: it raises
-// its owner flag with a plain store and checks the gate. A lock holder
-// raises the gate, then runs membarrier(2), which makes every running
-// thread of the process pass a full memory barrier, and waits for the owner
-// flag to fall. This is the asymmetric form of Dekker's algorithm: the rare
-// side (stealing, reclaiming credit) pays a system call so the common side
-// (every get and put) pays nothing. x86's total store order makes the
-// owner's plain stores visible in program order, which is why this file is
-// amd64 only.
+// The owner of a local works on it with no locked instruction; the rare
+// side (stealing, reclaiming credit, auditing) pays a system call instead.
+// This is the asymmetric form of Dekker's algorithm. The owner (own):
+//
+//	O1  owner = 1             plain store
+//	O2  gate.Load() == 0 ?    if not: owner = 0, take the slow path
+//	    ... owner work ...
+//	O3  owner = 0             plain store (disown)
+//
+// A lock holder (exclude, after taking lock, which also orders it after
+// every earlier lock holder):
+//
+//	S1  gate.Store(1)
+//	S2  membarrier(PRIVATE_EXPEDITED)
+//	S3  wait until owner == 0
+//	    ... work ...
+//	S4  gate.Store(0); lock.Store(0)   (unexclude)
+//
+// membarrier(2) returns only after every running thread of the process has
+// passed a full memory barrier, at a point B of its program order between
+// the call's entry and return (a thread not running passed one when it was
+// switched out). For the owner's thread, B falls somewhere against O1 and
+// O2:
+//
+//   - B before O2: S1 was globally visible before S2 began (it is a locked
+//     exchange), so O2, executed after B, reads 1 and the owner backs off to
+//     the slow path, where it waits for lock.
+//   - B after O2: then O1, which precedes O2, is visible when membarrier
+//     returns, so S3 reads 1 and waits for O3; everything the owner did in
+//     between is visible by then (below).
+//   - The owner not between O1 and O3 at all: S3 reads 0, and the owner's
+//     next O2 reads 1 (the first case).
+//
+// After S4 the next owner's O2 reads 0 from S4's atomic store, which in
+// Go's memory model makes the lock holder's work happen before the owner's.
+// The slow path: an owner that read a raised gate clears its flag, waits for
+// lock (so for S4), raises its flag holding the lock and releases it; the
+// next lock holder's acquire sees the flag raised and waits for O3. Two
+// lock holders never meet: lock orders them.
+//
+// What this relies on beyond Go's memory model, which says nothing about
+// membarrier or plain stores raced by atomic loads:
+//
+//   - The pin: between procPin and procUnpin no other goroutine runs on the
+//     P, so a local has one owner at a time, and the OS may move the thread
+//     between CPUs only through a context switch, itself a full barrier.
+//   - The compiler keeps program order among memory operations: Go's SSA
+//     backend has one live memory state, so no load or store of the owner
+//     work moves across O1, O2 (an atomic) or O3.
+//   - A word-sized racing access is seen whole (Go's memory model grants
+//     this for races on a single machine word).
+//   - The hardware lets a store pass no earlier load or store, and lets a
+//     load pass only earlier stores: x86-64's total store order. That makes
+//     the owner work visible before O3 with a plain store, and the one
+//     reordering it allows (O2 read before O1 is visible) is exactly what
+//     membarrier closes; TestLocalExclusion fails without S2. arm64 would
+//     need O3 as a store-release and is not argued here, so this file
+//     builds on amd64 only and every other architecture, the race detector
+//     (blind to membarrier's ordering) and the pondlock build tag (for
+//     anyone who would rather not rely on the above) take local_lock.go.
 
 // membarrier(2) commands (linux/membarrier.h).
 const (

@@ -1,10 +1,11 @@
-//go:build race || !amd64
+//go:build race || !amd64 || pondlock
 
 package pond
 
 // The race detector cannot see the ordering that local_fast.go builds from
-// membarrier, and weaker memory models need release stores it does not
-// make, so here every access takes the lock.
+// membarrier, weaker memory models need release stores it does not make,
+// and the pondlock build tag asks for this version: here every access takes
+// the lock.
 
 // gateAtRest is a gate's value while no lock holder is at work; this
 // version never reads the gate.
