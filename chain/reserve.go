@@ -48,10 +48,12 @@ func (c *Chain) reserveList(n int) error {
 }
 
 // mayWait reports whether a failed allocation should be retried waiting:
-// the chain allows it, and a free or a raised limit could cure it. The
-// first try never waits, so the common path makes no context.
+// the chain allows it, and a free or a raised limit could cure it (an
+// injected failure is final). The first try never waits, so the common
+// path makes no context.
 func (c *Chain) mayWait(err error) bool {
-	return c.opt.Wait > 0 && (errors.Is(err, pond.ErrExhausted) || errors.Is(err, pond.ErrQuota))
+	return c.opt.Wait > 0 && (errors.Is(err, pond.ErrExhausted) || errors.Is(err, pond.ErrQuota)) &&
+		!errors.Is(err, pond.ErrInjected)
 }
 
 // take hands out the next reserved buffer.

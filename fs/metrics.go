@@ -58,6 +58,7 @@ var metricHelp = map[string]string{
 	"pond_pool_waits":               "Allocations that waited for a buffer of the pool.",
 	"pond_pool_grows":               "Times the pool grew.",
 	"pond_pool_shrinks":             "Times the pool gave slabs back.",
+	"pond_pool_injected_fails":      "Allocations failed on purpose by fail-after (also in fails).",
 	"pond_account_limit_bytes":      "Byte limit of the account.",
 	"pond_account_used_bytes":       "Bytes of buffers charged to the account.",
 	"pond_account_high_water_bytes": "Most bytes charged to the account at once.",

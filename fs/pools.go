@@ -25,23 +25,49 @@ func (t *Tree) addPools(ctx context.Context, dir *fs.Inode) {
 func slabLine(s pond.Slab) string { return fmt.Sprintf("%d %d", s.Offset, s.Bytes) }
 
 // poolCommand runs one line written to pools/<size>/ctl: "min N", "max N",
-// "grow_by N" or "shrink". Its outcome is "ok".
+// "grow_by N", "shrink", "fail-after N [COUNT]" or "fail-after off". Its
+// outcome is "ok".
 func poolCommand(p *pond.Pool, cmd string) (string, error) {
 	words := strings.Fields(cmd)
 	if len(words) == 1 && words[0] == "shrink" {
 		_, err := p.Shrink()
 		return outcome(err)
 	}
+	if first(words) == "fail-after" {
+		return failAfterCommand(p, cmd, words[1:])
+	}
 	setters := map[string]func(int) error{"min": p.SetMin, "max": p.SetMax, "grow_by": p.SetGrowBy}
 	set, ok := setters[first(words)]
 	if !ok || len(words) != 2 {
-		return "", fmt.Errorf("%w: command %q (want min N, max N, grow_by N or shrink)", errInvalid, cmd)
+		return "", fmt.Errorf("%w: command %q (want min N, max N, grow_by N, shrink or fail-after)", errInvalid, cmd)
 	}
 	n, err := parseCount(words[1])
 	if err != nil {
 		return "", fmt.Errorf("command %q: %w", cmd, err)
 	}
 	return outcome(set(n))
+}
+
+// failAfterCommand runs "fail-after N [COUNT]" (COUNT defaults to 1) or
+// "fail-after off", given the words after "fail-after".
+func failAfterCommand(p *pond.Pool, cmd string, args []string) (string, error) {
+	if len(args) == 1 && args[0] == "off" {
+		return outcome(p.FailAfter(0, 0))
+	}
+	if len(args) < 1 || len(args) > 2 {
+		return "", fmt.Errorf("%w: command %q (want fail-after N [COUNT] or fail-after off)", errInvalid, cmd)
+	}
+	counts, err := parseCounts(args)
+	if err != nil {
+		return "", fmt.Errorf("command %q: %w", cmd, err)
+	}
+	if len(counts) == 1 {
+		counts = append(counts, 1)
+	}
+	if counts[1] == 0 {
+		return "", fmt.Errorf("%w: command %q: COUNT must be at least 1 (fail-after off cancels)", errInvalid, cmd)
+	}
+	return outcome(p.FailAfter(counts[0], counts[1]))
 }
 
 // outcome is the outcome of a command that makes nothing: "ok" or err.

@@ -24,7 +24,7 @@ arena       the pond's memory itself: read it, write it, mmap it
               od -A d -t x1 -N 64 arena
 pools/SIZE/ one directory per pool, named by its buffer size in bytes
   stats     buf_size, buffers, free, in_use, high_water, min, max, grow_by,
-            allocs, frees, fails, waits, grows, shrinks
+            allocs, frees, fails, waits, grows, shrinks, injected_fails
             (always buffers = free + in_use)
               awk '$1 == "in_use"' pools/2048/stats
   slabs     the pool's regions of the arena, one per line:
@@ -35,6 +35,11 @@ pools/SIZE/ one directory per pool, named by its buffer size in bytes
               echo "grow_by 128" > pools/2048/ctl  buffers added when it runs dry
               echo shrink > pools/2048/ctl         give free slabs above min back
             no count may exceed the buffers of that size the arena's max holds
+              echo "fail-after 2" > pools/2048/ctl  after 2 more allocations
+                        succeed, the next fails (No buffer space), as if the
+                        pool were at its max; "fail-after N COUNT" fails
+                        COUNT in a row; "fail-after off" cancels. Counted in
+                        fails and injected_fails
             reading ctl on the same descriptor tells how the last command went:
               exec 3<>pools/2048/ctl; echo "min 9999999" >&3; cat <&3
               error: pool 2048: set min 9999999 ...

@@ -18,7 +18,7 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 		return Buf{}, fmt.Errorf("get %d bytes: %w (largest buffer %d)", size, ErrTooLarge, p.MaxBuf())
 	}
 	c := p.pools[ci]
-	n := int64(c.size)
+	n := c.fastCharge.Load() // the size; more than any credit while injecting
 	pid := procPin()
 	l, lk := p.locals.tryOwn(pid), false
 	if l == nil {
@@ -80,9 +80,20 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 			p.pools[ci].fails.Add(1)
 			return Buf{}, fmt.Errorf("get %d-byte buffer for account %s (limit %d): %w", c.size, a.name, a.Limit(), ErrQuota)
 		}
+		counted := false
+		if c.inject.armed.Load() {
+			var ok bool
+			if ok, counted = c.admit(); !ok {
+				a.ungrant(n)
+				return Buf{}, c.injectedErr()
+			}
+		}
 		m, err := c.take()
 		if err != nil || m == nil {
 			a.ungrant(n)
+			if counted {
+				c.unadmit()
+			}
 			if err != nil {
 				return Buf{}, fmt.Errorf("get %d-byte buffer: %w", c.size, err)
 			}
@@ -217,7 +228,7 @@ func (p *Pond) GetList(a *Account, n int, dst []Buf) ([]Buf, error) {
 		return dst, fmt.Errorf("get list of %d bytes: %w (arena %d)", n, ErrTooLarge, p.ArenaMax())
 	}
 	if n <= p.MaxBuf() {
-		if b, err := p.Get(a, n); err == nil || errors.Is(err, ErrQuota) {
+		if b, err := p.Get(a, n); err == nil || errors.Is(err, ErrQuota) || errors.Is(err, ErrInjected) {
 			return appendOK(dst, b, err)
 		}
 	}
@@ -227,6 +238,9 @@ func (p *Pond) GetList(a *Account, n int, dst []Buf) ([]Buf, error) {
 		out, perr := p.getPlan(a, pl, dst)
 		if perr == nil {
 			return out, nil
+		}
+		if errors.Is(perr, ErrInjected) {
+			return dst, fmt.Errorf("get list of %d bytes: %w", n, perr)
 		}
 		if errors.Is(perr, ErrQuota) {
 			err = ErrQuota

@@ -8,6 +8,9 @@ var (
 	// ErrExhausted: no pool that could serve the request has a free buffer
 	// and none may grow (each is at its max, or the arena is full).
 	ErrExhausted = errors.New("pond: no buffers available")
+	// ErrInjected: the allocation failed on purpose (Pool.FailAfter). It
+	// comes with ErrExhausted, which it imitates; nothing waits on it.
+	ErrInjected = errors.New("pond: failure injected")
 	// ErrQuota: the account the allocation is charged to is at its limit.
 	ErrQuota = errors.New("pond: account at its limit")
 	// ErrTooLarge: the request can never be served by this pond.

@@ -28,6 +28,10 @@ type Pool struct {
 	min       atomic.Int64
 	max       atomic.Int64
 	growBy    atomic.Int64
+	// fastCharge is what Get's per-CPU fast path charges: the size, or
+	// armedCharge while fault injection is armed (see inject.go).
+	fastCharge atomic.Int64
+	inject     injection
 
 	mu        sync.Mutex // guards the fields below
 	metas     [][]meta   // chunked table of every buffer record, by slot
@@ -53,6 +57,7 @@ func newPool(p *Pond, idx int, cfg ClassConfig) *Pool {
 	c.min.Store(int64(cfg.Min))
 	c.max.Store(min(int64(cfg.Max), c.capacity()))
 	c.growBy.Store(min(int64(cfg.GrowBy), c.capacity()))
+	c.fastCharge.Store(int64(cfg.Size))
 	return c
 }
 

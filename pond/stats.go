@@ -14,6 +14,7 @@ type PoolStats struct {
 	Min, Max, GrowBy                         uint64
 	Allocs, Frees, Fails, Waits              uint64
 	Grows, Shrinks                           uint64
+	InjectedFails                            uint64 // also counted in Fails
 }
 
 // Fields lists the snapshot as SPEC.md's pools/<size>/stats names it.
@@ -22,7 +23,7 @@ func (s PoolStats) Fields() []Field {
 		{"buf_size", s.BufSize}, {"buffers", s.Buffers}, {"free", s.Free}, {"in_use", s.InUse},
 		{"high_water", s.HighWater}, {"min", s.Min}, {"max", s.Max}, {"grow_by", s.GrowBy},
 		{"allocs", s.Allocs}, {"frees", s.Frees}, {"fails", s.Fails}, {"waits", s.Waits},
-		{"grows", s.Grows}, {"shrinks", s.Shrinks},
+		{"grows", s.Grows}, {"shrinks", s.Shrinks}, {"injected_fails", s.InjectedFails},
 	}
 }
 
@@ -66,7 +67,7 @@ func (c *Pool) Stats() PoolStats {
 		Free: uint64(buffers - used), HighWater: uint64(c.highWater.Load()),
 		Min: uint64(c.min.Load()), Max: uint64(c.max.Load()), GrowBy: uint64(c.growBy.Load()),
 		Allocs: allocs, Frees: frees, Fails: c.fails.Load(), Waits: c.waits.Load(),
-		Grows: c.grows.Load(), Shrinks: c.shrinks.Load(),
+		Grows: c.grows.Load(), Shrinks: c.shrinks.Load(), InjectedFails: c.inject.fails.Load(),
 	}
 }
 

@@ -37,8 +37,11 @@ func (p *Pond) GetListWait(ctx context.Context, a *Account, n int, dst []Buf) ([
 	return out, err
 }
 
-// retryable errors are the ones a free or a limit change can cure.
-func retryable(err error) bool { return errors.Is(err, ErrExhausted) || errors.Is(err, ErrQuota) }
+// retryable errors are the ones a free or a limit change can cure; an
+// injected failure is final.
+func retryable(err error) bool {
+	return (errors.Is(err, ErrExhausted) || errors.Is(err, ErrQuota)) && !errors.Is(err, ErrInjected)
+}
 
 // wait queues try behind the allocations already waiting and serves the
 // queue in order at once, so a new allocation never overtakes an older one
