@@ -53,7 +53,7 @@ func TestStatsNamesAsSpec(t *testing.T) {
 		want []string
 	}{
 		{"stats", []string{"pools", "arena_bytes", "buffers", "free", "in_use", "bytes_in_use", "chains", "allocs", "fails", "arena_zero_copy"}},
-		{"pools/2048/stats", []string{"buf_size", "buffers", "free", "in_use", "high_water", "min", "max", "grow_by", "allocs", "frees", "fails", "waits", "grows", "shrinks"}},
+		{"pools/2048/stats", []string{"buf_size", "buffers", "free", "in_use", "high_water", "min", "max", "grow_by", "allocs", "frees", "fails", "waits", "grows", "shrinks", "injected_fails"}},
 		{"accounts/fs/stats", []string{"limit_bytes", "used_bytes", "high_water_bytes", "allocs", "fails", "waits"}},
 	} {
 		if got := statsNames(t, m.sh(t, "cat "+tc.file)); !slices.Equal(got, tc.want) {

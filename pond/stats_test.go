@@ -27,7 +27,7 @@ func TestStatsFields(t *testing.T) {
 	}{
 		{"stats", Stats{}.Fields(), []string{"pools", "arena_bytes", "buffers", "free", "in_use", "bytes_in_use", "allocs", "fails"}},
 		{"pools/<size>/stats", PoolStats{}.Fields(), []string{"buf_size", "buffers", "free", "in_use", "high_water", "min", "max", "grow_by",
-			"allocs", "frees", "fails", "waits", "grows", "shrinks"}},
+			"allocs", "frees", "fails", "waits", "grows", "shrinks", "injected_fails"}},
 		{"accounts/<name>/stats", AccountStats{}.Fields(), []string{"limit_bytes", "used_bytes", "high_water_bytes", "allocs", "fails", "waits"}},
 	} {
 		if got := fieldNames(tc.got); !slices.Equal(got, tc.want) {
