@@ -23,7 +23,7 @@ func TestNetdevLayoutAndStats(t *testing.T) {
 	var want []string
 	want = append(want, ".:755")
 	for _, d := range []string{"mem0", "mem1"} {
-		want = append(want, "./"+d+":755", "./"+d+"/capture:400", "./"+d+"/inject:200",
+		want = append(want, "./"+d+":755", "./"+d+"/capture:400", "./"+d+"/inject:200", "./"+d+"/next:444",
 			"./"+d+"/rx:755", "./"+d+"/stats:444", "./"+d+"/tx:200")
 	}
 	if !slices.Equal(got, want) {

@@ -122,6 +122,12 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
               echo "send tap1" > netdev/tap0/rx/7/ctl
             forward everything queued:
               for f in netdev/tap0/rx/*; do echo "send tap1" > $f/ctl; done
+  next      each open is a cursor: a read returns the SEQ of every queued
+            frame this open has not returned yet, one per line, oldest
+            first, and waits while there is none (Ctrl-C or timeout ends
+            the wait); frames dropped before it returned them are skipped
+              seq=$(timeout 5 head -n1 netdev/tap0/next)
+              exec 4<netdev/tap0/next; read -t 5 seq <&4
   tx        each write is one Ethernet frame, sent on the device
               xxd -r -p frame.hex > netdev/tap0/tx
               printf '\x02\x00...' > netdev/tap0/tx

@@ -89,6 +89,9 @@ type Port struct {
 	q    rxQueue
 	seq  uint64 // of the newest frame queued
 	qcnt queueCounters
+	// arrived is closed by the next frame queued, to wake SeqsAfter; nil
+	// while nobody waits (see next.go).
+	arrived chan struct{}
 
 	// tap is dev when it is a TAP, which Send calls directly; see
 	// transmitTAP.

@@ -101,6 +101,19 @@ func (q *rxQueue) popFront() *frame {
 
 // find returns the index of the frame of sequence number seq, or -1.
 func (q *rxQueue) find(seq uint64) int {
+	lo := q.firstFrom(seq)
+	if lo < q.n && q.at(lo).seq == seq {
+		return lo
+	}
+	return -1
+}
+
+// firstAfter is the index of the oldest frame newer than seq (n if none).
+func (q *rxQueue) firstAfter(seq uint64) int { return q.firstFrom(seq + 1) }
+
+// firstFrom is the index of the oldest frame of sequence number seq or
+// later (n if none).
+func (q *rxQueue) firstFrom(seq uint64) int {
 	lo, hi := 0, q.n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -110,10 +123,7 @@ func (q *rxQueue) find(seq uint64) int {
 			hi = mid
 		}
 	}
-	if lo < q.n && q.at(lo).seq == seq {
-		return lo
-	}
-	return -1
+	return lo
 }
 
 // removeAt removes the i-th oldest frame, closing the gap from the nearer

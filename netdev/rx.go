@@ -147,6 +147,7 @@ func (p *Port) queue(room, n int) error {
 	p.seq++
 	f.seq, f.refs = p.seq, 1
 	p.q.pushBack(f)
+	p.wakeWaitersLocked()
 	p.qcnt.packets++
 	p.qcnt.bytes += uint64(n)
 	next, c := p.restage(old)
