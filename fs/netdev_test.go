@@ -205,6 +205,125 @@ func TestNetdevInjectRefusesBadStreams(t *testing.T) {
 	}
 }
 
+// TestNetdevInjectKeepsOrderAcrossWrites sends enough records, in writes
+// that end inside records, for each write to be parsed while the one
+// before it is sent: every record arrives, once, in order.
+func TestNetdevInjectKeepsOrderAcrossWrites(t *testing.T) {
+	m := mountDevices(t, netdev.Config{}, "mem0")
+	var frames [][]byte
+	for i := range 300 {
+		frames = append(frames, udpFrame(fmt.Sprintf("record-%03d-%s", i, strings.Repeat("x", i%7*150))))
+	}
+	path := file(t, "x.pcap", pcapStream(binary.LittleEndian, false, 1, frames...))
+	m.sh(t, "dd if="+path+" of=netdev/mem0/inject bs=5000 status=none")
+	for i, want := range frames {
+		if got := m.sent(t, "mem0"); !bytes.Equal(got, want) {
+			t.Fatalf("frame %d: got % x\nwant % x", i, got, want)
+		}
+	}
+	if st := m.ports["mem0"].Stats(); st.TxPackets != uint64(len(frames)) {
+		t.Errorf("tx_packets %d, want %d", st.TxPackets, len(frames))
+	}
+}
+
+// TestNetdevInjectRefusesAShortRecordInItsWrite checks that a record too
+// short to be a frame fails the very write that carries it, though
+// records are sent after their write returns, with the record before it
+// sent by then.
+func TestNetdevInjectRefusesAShortRecordInItsWrite(t *testing.T) {
+	m := mountDevices(t, netdev.Config{}, "mem0")
+	good := udpFrame("good")
+	stream := pcapStream(binary.LittleEndian, false, 1, good, good[:10], good)
+	out := m.sh(t, python3()+` -c '
+import os, sys
+fd = os.open("netdev/mem0/inject", os.O_WRONLY)
+try:
+    os.write(fd, open(sys.argv[1], "rb").read())
+    print("written")
+except OSError as e:
+    print(e.strerror)
+os.close(fd)
+' `+file(t, "short.pcap", stream))
+	if out != "Invalid argument\n" {
+		t.Errorf("write of a stream with a short record: %q, want Invalid argument", out)
+	}
+	if st := m.ports["mem0"].Stats(); st.TxPackets != 1 {
+		t.Errorf("tx_packets %d, want 1: the record before the short one", st.TxPackets)
+	}
+}
+
+// TestNetdevInjectReportsARefusedRecordLater has the device go away
+// between two writes. The second write's record is refused once it is
+// sent, after that write returned: the next write, or else the close,
+// fails with EIO, and so does every later write, each logged; nothing
+// after the refused record is sent.
+func TestNetdevInjectReportsARefusedRecordLater(t *testing.T) {
+	m := mountDevices(t, netdev.Config{}, "mem0", "mem1")
+	good := udpFrame("good")
+	stream := pcapStream(binary.LittleEndian, false, 1, good, good, good)
+	first := len(stream) - 2*(16+len(good))
+	for _, tc := range []struct {
+		dev, then, want string
+		logged          int // lines: one per failed write or close
+	}{
+		{"mem0", `step("third write", lambda: os.write(fd, rest[len(rest)//2:]))
+step("fourth write", lambda: os.write(fd, rest))`,
+			"second write ok\nthird write Input/output error\nfourth write Input/output error\nclose ok\n", 2},
+		{"mem1", "", "second write ok\nclose Input/output error\n", 1},
+	} {
+		dir := t.TempDir()
+		flag, outPath := filepath.Join(dir, "gone"), filepath.Join(dir, "out")
+		cmd := m.start(t, python3()+` -c '
+import os, sys, time
+def step(name, f):
+    try:
+        f()
+        print(name, "ok")
+    except OSError as e:
+        print(name, e.strerror)
+data = open(sys.argv[1], "rb").read()
+first, flag = int(sys.argv[2]), sys.argv[3]
+fd = os.open("netdev/`+tc.dev+`/inject", os.O_WRONLY)
+os.write(fd, data[:first])
+while not os.path.exists(flag):
+    time.sleep(0.005)
+rest = data[first:]
+step("second write", lambda: os.write(fd, rest[:len(rest)//2]))
+`+tc.then+`
+step("close", lambda: os.close(fd))
+' `+fmt.Sprintf("%s %d %s > %s", file(t, "x.pcap", stream), first, flag, outPath))
+		port := m.ports[tc.dev]
+		waitFor(t, "the first record to be sent", func() bool { return port.Stats().TxPackets == 1 })
+		before := len(m.log.lines())
+		m.peers[tc.dev].Close()
+		if err := os.WriteFile(flag, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitExit(t, cmd); err != nil {
+			t.Fatalf("%s: %v", tc.dev, err)
+		}
+		out, err := os.ReadFile(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != tc.want {
+			t.Errorf("%s: %q, want %q", tc.dev, out, tc.want)
+		}
+		if st := port.Stats(); st.TxPackets != 1 || st.TxErrors != 1 {
+			t.Errorf("%s: tx_packets %d tx_errors %d, want 1 and 1: nothing tried after the refused record", tc.dev, st.TxPackets, st.TxErrors)
+		}
+		var lines []string
+		for _, l := range m.log.lines()[before:] {
+			if strings.Contains(l, "inject") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) != tc.logged || !strings.Contains(strings.Join(lines, "\n"), "record 2") {
+			t.Errorf("%s: log %q, want %d lines about record 2", tc.dev, lines, tc.logged)
+		}
+	}
+}
+
 // TestNetdevInjectReportsACutStreamAtClose writes a stream that stops
 // inside its second record: the first is sent, and close(2) fails with
 // EINVAL, logged once (not again at release).

@@ -52,6 +52,18 @@ func (p *Port) SendBytes(frame []byte) error {
 	return err
 }
 
+// CheckFrameLen reports whether the device takes a frame of n bytes now
+// (EthHeaderLen to MaxFrame), the check Send makes before it writes: nil,
+// or an error wrapping ErrFrameSize. A caller that queues frames to send
+// them later checks each as it queues it, so that a frame of a bad size
+// is refused to whoever handed it over, not found out afterwards.
+func (p *Port) CheckFrameLen(n int) error {
+	if n < EthHeaderLen || n > p.dev.MaxFrame() {
+		return fmt.Errorf("send on %s: %d bytes, not %d to %d: %w", p.Name(), n, EthHeaderLen, p.dev.MaxFrame(), ErrFrameSize)
+	}
+	return nil
+}
+
 // transmitTAP writes the n bytes of iov as one frame on the port's TAP.
 // TAP.Writev, called directly rather than through Device, keeps nothing
 // of iov, so the caller's iovec can live on its stack: a TAP port sends
