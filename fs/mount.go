@@ -27,6 +27,13 @@ const (
 	Subtype = "pond"
 )
 
+// maxWrite is the largest write(2) the kernel passes to the tree in one
+// request, as large as Linux allows (256 pages). Each request is a round
+// trip between the writer and the daemon, so a stream written to inject
+// in pieces this large pays a round trip per 1 MiB, not per 128 KiB, the
+// default. Reads are capped the same way (max_read).
+const maxWrite = 1 << 20
+
 // cacheTimeout is how long the kernel may keep names and attributes. The
 // skeleton does not change, and every dynamic file is read with direct I/O,
 // so a second of attribute caching shows nothing stale.
@@ -58,6 +65,7 @@ func (t *Tree) Mount(dir string, mo MountOptions) (*fuse.Server, error) {
 			AllowOther:        mo.AllowOther,
 			DirectMountStrict: direct,
 			DisableXAttrs:     true,
+			MaxWrite:          maxWrite,
 			Logger:            t.log,
 			// A chain's data file is read and written with direct I/O and
 			// still mapped with mmap(MAP_SHARED) through the page cache

@@ -14,8 +14,10 @@ import (
 
 // frameBlksize is the block size tx and inject report. Buffered writers
 // (stdio, so xxd and printf) size their buffer by it, so a frame up to
-// the largest a device takes leaves them in one write(2), which tx needs.
-const frameBlksize = 1 << 17
+// the largest a device takes leaves them in one write(2), which tx needs;
+// cat writes in pieces of it, so a stream reaches inject in requests as
+// large as the kernel passes.
+const frameBlksize = maxWrite
 
 // txFile sends each write(2) as one Ethernet frame on its device, as a
 // Plan 9 data file does: `xxd -r -p frame.hex > tx`. A frame of a size the
