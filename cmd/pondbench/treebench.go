@@ -327,9 +327,10 @@ func writeCtl(path, cmd string) error {
 	return f.Close()
 }
 
-// deviceFileFigures sends frames through netdev/IF/tx (one write(2) per
-// frame) and netdev/IF/inject (a pcap stream), against a plain write()
-// loop of the same frames into a TAP of the bench's own.
+// deviceFileFigures sends frames through netdev/IF/tx, one write(2) per
+// frame, against the same writes to the reference go-fuse file, and
+// through netdev/IF/inject (a pcap stream) against a plain write() loop
+// of the same frames into a TAP of the bench's own.
 func deviceFileFigures(r *Report, cfg runConfig, pd, ref *server) error {
 	txN, injectN := 5000, 30000
 	if cfg.quick {
@@ -345,15 +346,9 @@ func deviceFileFigures(r *Report, cfg runConfig, pd, ref *server) error {
 		return fmt.Errorf("pondd shows no %s: %w", devDir, err)
 	}
 	r.Note("tx: %d frames per sample; inject: %d frames per sample", txN, injectN)
-	floors := map[int][]float64{}
-	defer func() {
-		for _, size := range frameSizes {
-			if len(floors[size]) > 0 {
-				r.Note("tree.tx.%d floor: write(2) of each %dB frame to the reference go-fuse file: median %.0f frames/s of %s",
-					size, size, median(floors[size]), fmtList(floors[size]))
-			}
-		}
-	}()
+	// tx's reference is the floor of any file written one frame per
+	// write(2): a go-fuse file that only keeps the bytes.
+	floor := filepath.Join(ref.dir, "data")
 	for round := range cfg.rounds {
 		for _, size := range frameSizes {
 			frame := ethFrame(size)
@@ -361,27 +356,15 @@ func deviceFileFigures(r *Report, cfg runConfig, pd, ref *server) error {
 				if !cfg.want(fmt.Sprintf("tree.tx.%d", size)) {
 					break
 				}
-				var d time.Duration
-				var err error
-				if side == Pondfs {
-					d, err = writeEach(filepath.Join(devDir, "tx"), frame, txN)
-				} else {
-					d, err = writeRaw(fd, frame, txN)
+				path := filepath.Join(devDir, "tx")
+				if side == Reference {
+					path = floor
 				}
+				d, err := writeEach(path, frame, txN)
 				if err != nil {
 					return fmt.Errorf("tx %dB %s: %w", size, side, err)
 				}
 				r.Sample(fmt.Sprintf("tree.tx.%d", size), side, float64(txN)/d.Seconds())
-			}
-			if cfg.want(fmt.Sprintf("tree.tx.%d", size)) {
-				// Not a figure: the floor under tx, one FUSE write round
-				// trip to a file that only copies the bytes.
-				floor := filepath.Join(ref.dir, "data")
-				d, err := writeEach(floor, frame, txN)
-				if err != nil {
-					return fmt.Errorf("tx floor: %w", err)
-				}
-				floors[size] = append(floors[size], float64(txN)/d.Seconds())
 				os.Truncate(floor, 0)
 			}
 			stream := pcapStream(frame, injectN)
@@ -451,21 +434,28 @@ func pcapStream(frame []byte, n int) []byte {
 	return out
 }
 
-// writeStream opens path, writes stream in ioChunk pieces, closes it and
-// returns how long that took.
+// writeStream opens path, writes stream in pieces of the file's block
+// size (as cat does: the larger of it and 128 KiB), closes it and returns
+// how long that took.
 func writeStream(path string, stream []byte) (time.Duration, error) {
 	start := time.Now()
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, err
 	}
-	for off := 0; off < len(stream); off += ioChunk {
-		if _, err := f.Write(stream[off:min(off+ioChunk, len(stream))]); err != nil {
-			f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return 0, err
+	}
+	piece := max(int(st.Blksize), ioChunk)
+	for off := 0; off < len(stream); off += piece {
+		if _, err := unix.Write(fd, stream[off:min(off+piece, len(stream))]); err != nil {
+			unix.Close(fd)
 			return 0, err
 		}
 	}
-	if err := f.Close(); err != nil {
+	if err := unix.Close(fd); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
