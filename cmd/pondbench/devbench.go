@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,223 +38,167 @@ const (
 // next, so their medians need more of them.
 const drainReps = 3
 
-// frameSizes are the frame sizes of the device figures.
-var frameSizes = []int{64, 1514}
+// devState is what the device figures share: the pond their ports
+// receive into and send from, and the frames per sample.
+type devState struct {
+	p                  *pond.Pond
+	acct, floorAcct    *pond.Account
+	drainN, liveN, txN int
+}
 
-// devBench runs the device figures: rounds rounds, each measuring every
-// figure's pondfs side and reference side in turn (the order flips every
-// round).
-func devBench(ctx context.Context, r *Report, cfg runConfig) error {
-	drainN, liveN, txN := 50000, 100000, 50000
-	if cfg.quick {
-		drainN, liveN, txN = 20000, 40000, 20000
-	}
-	if err := makeTAP(rxTAP, true, liveN+4096); err != nil {
-		return err
-	}
-	defer ip("link", "del", rxTAP)
-	if err := makeTAP(txTAP, false, 1000); err != nil {
-		return err
-	}
-	defer ip("link", "del", txTAP)
+// devices makes the TAPs of the device figures and a pond.
+var devices = &setup{name: "device", up: upDevices}
 
-	p, err := pond.New(pond.DefaultConfig())
+func upDevices(b *bench) (func() error, error) {
+	d := &b.dev
+	d.drainN, d.liveN, d.txN = b.sized(50000, 20000), b.sized(100000, 40000), b.sized(50000, 20000)
+	if err := makeTAP(rxTAP, true, d.liveN+4096); err != nil {
+		return nil, err
+	}
+	var err error
+	if err = makeTAP(txTAP, false, 1000); err == nil {
+		d.p, err = pond.New(pond.DefaultConfig())
+	}
+	if err == nil {
+		d.acct, err = d.p.NewAccount("bench.tx", 1<<30)
+	}
+	if err == nil {
+		d.floorAcct, err = d.p.NewAccount("bench.floor", 1<<30)
+	}
+	down := func() error {
+		if d.p != nil {
+			d.p.Close()
+		}
+		return errors.Join(ip("link", "del", txTAP), ip("link", "del", rxTAP))
+	}
 	if err != nil {
-		return err
+		return nil, errors.Join(err, down())
 	}
-	defer p.Close()
-	acct, err := p.NewAccount("bench.tx", 1<<30)
-	if err != nil {
-		return err
-	}
-	floorAcct, err := p.NewAccount("bench.floor", 1<<30)
-	if err != nil {
-		return err
-	}
-	r.Note("device figures: drain %d frames, live %d frames, tx %d frames per sample", drainN, liveN, txN)
+	b.r.Note("device figures: drain %d frames, live %d frames, tx %d frames per sample", d.drainN, d.liveN, d.txN)
+	return down, nil
+}
 
-	// A sample that fails is noted and the run goes on; a figure that
-	// fails twice is given up (n/a, with its error).
-	failures := map[string]int{}
-	try := func(id string, side Side, fn func() error) {
-		cpu := strings.Replace(id, ".live.", ".cpu.", 1)
-		if failures[id] >= 2 || ctx.Err() != nil || !cfg.wantAny(id, cpu) {
-			return
+// rxDrain queues frames in rxTAP while nothing reads it, then times side
+// reading them all, drainReps times a side; and, beside each pair, the
+// drain floor (see rxDrainFloor).
+func rxDrain(b *bench, f *figDef, round int) error {
+	d := &b.dev
+	for rep := range drainReps {
+		err := b.eachSide(f, round*drainReps+rep, func(side Side) (float64, error) {
+			return drain(d.p, side, f.size, d.drainN, [][]byte{make([]byte, 65536)})
+		})
+		if err != nil {
+			return err
 		}
-		if err := fn(); err != nil {
-			failures[id]++
-			r.Note("%s %s: %v", id, side, err)
-			r.NAAll([]string{id}, err.Error())
+		if rate, err := rxDrainFloor(d, f.size); err != nil {
+			b.r.Note("%s floor: %v", f.id, err)
+		} else {
+			b.r.Floor(f.id, fmt.Sprintf("floor: a read() loop into the %d pond buffers a full queue cycles through", netdev.DefaultRxQueue+1), "", rate)
 		}
 	}
-	// Not figures: the drain floors (see rxDrainFloor) and the tx loop on
-	// one buffer (see txOneBuffer), beside the reference's rates of the
-	// same rounds.
-	floors, refDrains := map[int][]float64{}, map[int][]float64{}
-	oneBuf, refTx := map[int][]float64{}, map[int][]float64{}
-	defer func() {
-		for _, size := range frameSizes {
-			if len(floors[size]) > 0 && len(refDrains[size]) > 0 {
-				r.Note("dev.rx.drain.%d floor: a read() loop into the %d pond buffers a full queue cycles through: median %.0f frames/s of %s, %.2fx the reference's median",
-					size, netdev.DefaultRxQueue+1, median(floors[size]), fmtList(floors[size]), median(floors[size])/median(refDrains[size]))
-			}
-			if len(oneBuf[size]) > 0 && len(refTx[size]) > 0 {
-				r.Note("dev.tx.%d one buffer: a write() loop of one buffer the caches keep: median %.0f frames/s of %s, %.2fx the reference's median",
-					size, median(oneBuf[size]), fmtList(oneBuf[size]), median(oneBuf[size])/median(refTx[size]))
-			}
+	return nil
+}
+
+// rxLive times side reading from rxTAP while a separate process sends
+// frames through it as fast as the kernel lets it: frames per second, and
+// this process's CPU time per frame (dev.rx.cpu.*).
+func rxLive(b *bench, f *figDef, round int) error {
+	d := &b.dev
+	cpuID := fmt.Sprintf("dev.rx.cpu.%d", f.size)
+	return b.eachSide(f, round, func(side Side) (float64, error) {
+		rate, cpu, lost, err := liveSample(d.p, side, f.size, d.liveN)
+		if err != nil {
+			return 0, err
 		}
-	}()
-	for round := range cfg.rounds {
-		sides := sidesFor(round)
-		for _, size := range frameSizes {
-			id := fmt.Sprintf("dev.rx.drain.%d", size)
-			for rep := range drainReps {
-				for _, side := range sidesFor(round*drainReps + rep) {
-					try(id, side, func() error {
-						rate, err := rxDrain(p, side, size, drainN)
-						if err == nil {
-							r.Sample(id, side, rate)
-							if side == Reference {
-								refDrains[size] = append(refDrains[size], rate)
-							}
-						}
-						return err
-					})
-				}
-				if cfg.wantAny(id) && ctx.Err() == nil {
-					if rate, err := rxDrainFloor(p, floorAcct, size, drainN); err != nil {
-						r.Note("%s floor: %v", id, err)
-					} else {
-						floors[size] = append(floors[size], rate)
-					}
-				}
-			}
-			id = fmt.Sprintf("dev.rx.live.%d", size)
-			for _, side := range sides {
-				try(id, side, func() error {
-					rate, cpu, lost, err := rxLive(p, side, size, liveN)
-					if err == nil {
-						r.Sample(id, side, rate)
-						r.Sample(fmt.Sprintf("dev.rx.cpu.%d", size), side, cpu)
-						if lost > 0 {
-							r.Note("%s %s: %d of %d frames lost (the reader fell %d frames behind the sender)", id, side, lost, liveN, liveN+4096)
-						}
-					} else {
-						r.NAAll([]string{fmt.Sprintf("dev.rx.cpu.%d", size)}, err.Error())
-					}
-					return err
-				})
-			}
-			id = fmt.Sprintf("dev.tx.%d", size)
-			for _, side := range sides {
-				try(id, side, func() error {
-					rate, err := txFrames(p, acct, side, size, txN)
-					if err == nil {
-						r.Sample(id, side, rate)
-						if side == Reference {
-							refTx[size] = append(refTx[size], rate)
-						}
-					}
-					return err
-				})
-			}
-			if cfg.wantAny(id) && ctx.Err() == nil {
-				if rate, err := txOneBuffer(size, txN); err != nil {
-					r.Note("%s one buffer: %v", id, err)
-				} else {
-					oneBuf[size] = append(oneBuf[size], rate)
-				}
-			}
+		b.r.Sample(cpuID, side, cpu)
+		if lost > 0 {
+			b.r.Note("%s %s: %d of %d frames lost (the reader fell %d frames behind the sender)", f.id, side, lost, d.liveN, d.liveN+4096)
 		}
+		return rate, nil
+	})
+}
+
+// reader is one side of a receive figure on rxTAP: a Port receiving into
+// the pond (pondfs), or a blocking read() loop into one reused buffer
+// (reference; for the drain floor, a ring of them) in a goroutine of its
+// own, which ends at an end marker frame or after limit frames.
+type reader struct {
+	tap  *netdev.TAP // the pondfs side's, until start makes it a port
+	port *netdev.Port
+	fd   int // the reference side's
+	n    atomic.Uint64
+	done chan error // the read() loop's end, once started
+}
+
+// attach opens rxTAP for side without reading from it yet.
+func attach(side Side) (*reader, error) {
+	if side == Pondfs {
+		tap, err := netdev.OpenTAP(rxTAP)
+		return &reader{tap: tap, fd: -1}, err
 	}
-	return ctx.Err()
+	fd, err := openRawTAP(rxTAP)
+	return &reader{fd: fd}, err
 }
 
-// sidesFor is the order of the two sides in a round: pondfs first in even
-// rounds, the reference first in odd ones, so that neither always runs on
-// a machine warmed (or disturbed) by the other.
-func sidesFor(round int) []Side {
-	if round%2 == 0 {
-		return []Side{Pondfs, Reference}
+// start starts reading: a port receiving into p, or the read() loop into
+// bufs, each in turn, that stops after limit frames when limit > 0.
+func (rd *reader) start(p *pond.Pond, limit uint64, bufs [][]byte) error {
+	if rd.tap != nil {
+		port, err := netdev.NewPort(p, rd.tap, netdev.Config{})
+		if err != nil {
+			return errors.Join(err, rd.stop())
+		}
+		rd.port = port
+		return nil
 	}
-	return []Side{Reference, Pondfs}
-}
-
-// rxReader is one side of a receive figure, reading from rxTAP.
-type rxReader interface {
-	// received counts the frames read so far (a Port: queued in the pond).
-	received() uint64
-	// stop ends reading and detaches from the TAP.
-	stop() error
-}
-
-// portReader is the pondfs side: a netdev.Port receiving into the pond.
-type portReader struct{ port *netdev.Port }
-
-func (pr *portReader) received() uint64 { return pr.port.Stats().RxPackets }
-func (pr *portReader) stop() error {
-	err := pr.port.Close()
-	<-pr.port.Done()
-	return err
-}
-
-// rawReader is the reference side: a blocking read() loop into one reused
-// buffer (or, for the drain floor, a ring of them), in its own goroutine,
-// stopped by an end marker frame or after limit frames.
-type rawReader struct {
-	fd    int
-	n     atomic.Uint64
-	done  chan error
-	limit uint64
-}
-
-// startRawReader starts reading from fd into bufs, each in turn; it stops
-// at the first end marker frame, or after limit frames when limit > 0.
-func startRawReader(fd int, limit uint64, bufs [][]byte) *rawReader {
-	rr := &rawReader{fd: fd, done: make(chan error, 1), limit: limit}
+	rd.done = make(chan error, 1)
 	go func() {
 		for i := 0; ; i = (i + 1) % len(bufs) {
-			buf := bufs[i]
-			n, err := unix.Read(fd, buf)
-			if err != nil {
-				rr.done <- err
-				return
-			}
-			if isEndMarker(buf[:n]) {
-				rr.done <- nil
-				return
-			}
-			if rr.n.Add(1) == rr.limit {
-				rr.done <- nil
+			n, err := unix.Read(rd.fd, bufs[i])
+			if err != nil || isEndMarker(bufs[i][:n]) || rd.n.Add(1) == limit {
+				rd.done <- err
 				return
 			}
 		}
 	}()
-	return rr
+	return nil
 }
 
-func (rr *rawReader) received() uint64 { return rr.n.Load() }
+// received counts the frames read so far (a port's: queued in the pond).
+func (rd *reader) received() uint64 {
+	if rd.port != nil {
+		return rd.port.Stats().RxPackets
+	}
+	return rd.n.Load()
+}
 
-// stop waits for the reader to end. A blocked read(2) of a TAP cannot be
-// interrupted, so when the reader is still waiting (it lost the sender's
-// end markers, or fewer frames came than it expected) this process sends
-// it end markers until it ends.
-func (rr *rawReader) stop() error {
+// stop ends reading and detaches from the TAP. A blocked read(2) of a TAP
+// cannot be interrupted, so when the read() loop still waits (it lost the
+// sender's end markers, or fewer frames came than it expected) this
+// process sends it end markers until it ends.
+func (rd *reader) stop() error {
+	switch {
+	case rd.port != nil:
+		err := rd.port.Close()
+		<-rd.port.Done()
+		return err
+	case rd.tap != nil:
+		return rd.tap.Close()
+	case rd.done == nil:
+		return unix.Close(rd.fd)
+	}
 	var err error
 	select {
-	case err = <-rr.done:
+	case err = <-rd.done:
 	case <-time.After(100 * time.Millisecond):
-		err = rr.kick()
+		err = rd.kick()
 	}
-	if cerr := unix.Close(rr.fd); err == nil {
-		err = cerr
-	}
-	return err
+	return errors.Join(err, unix.Close(rd.fd))
 }
 
 // kick sends end markers through rxTAP every few milliseconds until the
-// reader ends, for at most 10 s.
-func (rr *rawReader) kick() error {
+// read() loop ends, for at most 10 s.
+func (rd *reader) kick() error {
 	snd, err := newUDPSender(64)
 	if err != nil {
 		return err
@@ -268,7 +210,7 @@ func (rr *rawReader) kick() error {
 			return err
 		}
 		select {
-		case err := <-rr.done:
+		case err := <-rd.done:
 			return err
 		case <-deadline:
 			return errors.New("the raw reader did not end: its read(2) is stuck")
@@ -282,51 +224,9 @@ func isEndMarker(frame []byte) bool {
 	return len(frame) >= 38 && binary.BigEndian.Uint16(frame[36:]) == endPort
 }
 
-// attach opens rxTAP for side without reading from it yet: the Port's
-// device, or a raw descriptor.
-func attach(side Side) (tap *netdev.TAP, fd int, err error) {
-	if side == Pondfs {
-		tap, err = netdev.OpenTAP(rxTAP)
-		return tap, -1, err
-	}
-	fd, err = openRawTAP(rxTAP)
-	return nil, fd, err
-}
-
-// startReading starts side's reader on what attach opened.
-func startReading(p *pond.Pond, tap *netdev.TAP, fd int, limit uint64) (rxReader, error) {
-	if tap == nil {
-		return startRawReader(fd, limit, [][]byte{make([]byte, 65536)}), nil
-	}
-	port, err := netdev.NewPort(p, tap, netdev.Config{})
-	if err != nil {
-		tap.Close()
-		return nil, err
-	}
-	return &portReader{port: port}, nil
-}
-
-// detach closes what attach opened when reading never started.
-func detach(tap *netdev.TAP, fd int) {
-	if tap != nil {
-		tap.Close()
-	} else {
-		unix.Close(fd)
-	}
-}
-
 // pollInterval is how often the bench looks at a reader's count. Both
 // sides are watched the same way, so the delay it adds is the same.
 const pollInterval = 500 * time.Microsecond
-
-// rxDrain queues n frames of size bytes in rxTAP while nothing reads it
-// (the TAP's queue is longer than n), then reads them all as fast as side
-// can, and returns frames per second.
-func rxDrain(p *pond.Pond, side Side, size, n int) (float64, error) {
-	return drain(side, size, n, func(tap *netdev.TAP, fd int) (rxReader, error) {
-		return startReading(p, tap, fd, uint64(n))
-	})
-}
 
 // rxDrainFloor is rxDrain for a read() loop that cycles through as many
 // pond buffers as a port's full queue holds, one more for the frame
@@ -335,15 +235,14 @@ func rxDrain(p *pond.Pond, side Side, size, n int) (float64, error) {
 // receiver that queues its frames must. Between it and the reference is
 // what queueing itself costs; between pondfs and it, the pond and queue
 // work of each frame.
-func rxDrainFloor(p *pond.Pond, acct *pond.Account, size, n int) (float64, error) {
-	bufs, release, err := queueBuffers(p, acct, netdev.DefaultRxQueue+1)
+func rxDrainFloor(d *devState, size int) (float64, error) {
+	n := d.drainN
+	bufs, release, err := queueBuffers(d.p, d.floorAcct, netdev.DefaultRxQueue+1)
 	if err != nil {
 		return 0, fmt.Errorf("buffers for the floor: %w", err)
 	}
 	defer release()
-	return drain(Reference, size, n, func(_ *netdev.TAP, fd int) (rxReader, error) {
-		return startRawReader(fd, uint64(n), bufs), nil
-	})
+	return drain(d.p, Reference, size, n, bufs)
 }
 
 // floorBufSize is what a port takes for each frame of the bench's TAPs
@@ -374,18 +273,17 @@ func queueBuffers(p *pond.Pond, acct *pond.Account, k int) ([][]byte, func(), er
 }
 
 // drain queues n frames of size bytes in rxTAP while nothing reads it
-// (the TAP's queue is longer than n), then starts a reader on side's
-// attachment with start, which reads them all as fast as it can, and
-// returns frames per second.
-func drain(side Side, size, n int, start func(tap *netdev.TAP, fd int) (rxReader, error)) (float64, error) {
-	tap, fd, err := attach(side)
+// (the TAP's queue is longer than n), then has side read them all as fast
+// as it can (the reference into bufs, in turn), and returns frames per
+// second.
+func drain(p *pond.Pond, side Side, size, n int, bufs [][]byte) (float64, error) {
+	rd, err := attach(side)
 	if err != nil {
 		return 0, err
 	}
 	snd, err := newUDPSender(size)
 	if err != nil {
-		detach(tap, fd)
-		return 0, err
+		return 0, errors.Join(err, rd.stop())
 	}
 	defer snd.Close()
 	dropped0, err := tapCounter(rxTAP, "tx_dropped")
@@ -400,12 +298,10 @@ func drain(side Side, size, n int, start func(tap *netdev.TAP, fd int) (rxReader
 		err = fmt.Errorf("the TAP dropped %d of the %d frames queued", dropped1-dropped0, n)
 	}
 	if err != nil {
-		detach(tap, fd)
-		return 0, err
+		return 0, errors.Join(err, rd.stop())
 	}
 	begin := time.Now()
-	rd, err := start(tap, fd)
-	if err != nil {
+	if err := rd.start(p, uint64(n), bufs); err != nil {
 		return 0, err
 	}
 	end, got := waitCount(rd, uint64(n), nil, 10*time.Second)
@@ -421,7 +317,7 @@ func drain(side Side, size, n int, start func(tap *netdev.TAP, fd int) (rxReader
 // waitCount polls rd until it has read want frames, or senderDone is
 // closed and nothing more arrived for a while, or timeout passes. It
 // returns when the last frame was seen and the count then.
-func waitCount(rd rxReader, want uint64, senderDone <-chan struct{}, timeout time.Duration) (time.Time, uint64) {
+func waitCount(rd *reader, want uint64, senderDone <-chan struct{}, timeout time.Duration) (time.Time, uint64) {
 	deadline := time.Now().Add(timeout)
 	last, lastAt := rd.received(), time.Now()
 	for {
@@ -444,19 +340,18 @@ func waitCount(rd rxReader, want uint64, senderDone <-chan struct{}, timeout tim
 	}
 }
 
-// rxLive reads from rxTAP while a separate process sends n frames of size
+// liveSample reads from rxTAP while a separate process sends n frames of size
 // bytes through it as fast as the kernel lets it, and returns the frames
 // per second received (from the sender's start to the last frame) and the
 // CPU time this process spent per frame meanwhile (the sender's is not in
 // it), and how many frames were lost (the TAP drops what it cannot queue
 // when the reader falls behind).
-func rxLive(p *pond.Pond, side Side, size, n int) (rate, usPerFrame float64, lost int, err error) {
-	tap, fd, err := attach(side)
+func liveSample(p *pond.Pond, side Side, size, n int) (rate, usPerFrame float64, lost int, err error) {
+	rd, err := attach(side)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	rd, err := startReading(p, tap, fd, 0)
-	if err != nil {
+	if err := rd.start(p, 0, [][]byte{make([]byte, 65536)}); err != nil {
 		return 0, 0, 0, err
 	}
 	stopped := false
@@ -591,7 +486,26 @@ func udpSend(args []string) error {
 // timed sends.
 const txBatch = 1000
 
-// txFrames sends n frames of size bytes out of txTAP and returns frames per
+// txFrames sends frames of the figure's size out of txTAP, each side in
+// turn (see txSample), and beside them the same write() loop on one
+// buffer (see txOneBuffer).
+func txFrames(b *bench, f *figDef, round int) error {
+	d := &b.dev
+	err := b.eachSide(f, round, func(side Side) (float64, error) {
+		return txSample(d.p, d.acct, side, f.size, d.txN)
+	})
+	if err != nil {
+		return err
+	}
+	if rate, err := txOneBuffer(f.size, d.txN); err != nil {
+		b.r.Note("%s one buffer: %v", f.id, err)
+	} else {
+		b.r.Floor(f.id, "one buffer: a write() loop of one buffer the caches keep", "", rate)
+	}
+	return nil
+}
+
+// txSample sends n frames of size bytes out of txTAP and returns frames per
 // second. Both sides send the same frames from the same memory in the same
 // state: chains built off the clock, txBatch at a time, each frame in one
 // pond buffer. The pondfs side sends each chain with Port.Send (one writev,
@@ -599,7 +513,7 @@ const txBatch = 1000
 // plain loop and frees the chains off the clock. So between the two is
 // Port.Send's own work, and not where the frames lie: txOneBuffer is the
 // loop on one buffer the caches keep.
-func txFrames(p *pond.Pond, acct *pond.Account, side Side, size, n int) (float64, error) {
+func txSample(p *pond.Pond, acct *pond.Account, side Side, size, n int) (float64, error) {
 	send, closeFn, err := txSender(p, side)
 	if err != nil {
 		return 0, err
@@ -707,12 +621,6 @@ func txOneBuffer(size, n int) (float64, error) {
 		return 0, err
 	}
 	defer unix.Close(fd)
-	frame := ethFrame(size)
-	start := time.Now()
-	for range n {
-		if _, err := unix.Write(fd, frame); err != nil {
-			return 0, fmt.Errorf("write %s: %w", txTAP, err)
-		}
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	d, err := writeRaw(fd, ethFrame(size), n)
+	return float64(n) / d.Seconds(), err
 }

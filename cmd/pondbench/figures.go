@@ -1,64 +1,205 @@
 package main
 
-import "strings"
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
 
-// figDef declares one line of the table. The goal bounds the ratio
-// (pondfs / reference) when it ends in "x", else the pondfs value.
+// figDef is one line of the table and the function that measures it.
+// The goal bounds the ratio (pondfs / reference) when it ends in "x",
+// else the pondfs value. Adding a figure is a row here and its measure.
 type figDef struct {
 	id, name, unit, goal string
+	setup                *setup // what it needs running first, shared with its neighbours; nil: nothing
+	size                 int    // the frame size of a device figure
+	// measure takes one round's samples of the figure (and of those in
+	// also), each side in the order sidesFor(round) gives. nil: another
+	// row's measure samples it, naming it in its also.
+	measure func(b *bench, f *figDef, round int) error
+	also    []string // other figures measure samples
+	once    bool     // measured in the first round only: the function takes every sample itself
 }
 
 // figures is every line of the table, in order.
-var figures = []figDef{
+var figures = []*figDef{
 	// pond: Go benchmarks of the get/put path (pond/bench_test.go).
-	{"pond.getput.1g.syncpool", "2KiB get+put, 1 goroutine, vs sync.Pool", "ns/op", "<=1.5x"},
-	{"pond.getput.2g.syncpool", "2KiB get+put, 2 goroutines, vs sync.Pool", "ns/op", "<=1.5x"},
-	{"pond.getput.1g.mutex", "2KiB get+put, 1 goroutine, vs a mutex free list", "ns/op", "<=1.5x"},
-	{"pond.getput.2g.mutex", "2KiB get+put, 2 goroutines, vs a mutex free list", "ns/op", "<=1.5x"},
-	{"pond.meta", "metadata per 2KiB buffer, vs sync.Pool's", "B/buffer", "<=16"},
+	{id: "pond.getput.1g.syncpool", name: "2KiB get+put, 1 goroutine, vs sync.Pool", unit: "ns/op", goal: "<=1.5x", measure: goPair("BenchmarkGetPut2K", "BenchmarkRefSyncPool2K")},
+	{id: "pond.getput.2g.syncpool", name: "2KiB get+put, 2 goroutines, vs sync.Pool", unit: "ns/op", goal: "<=1.5x", measure: goPair("BenchmarkGetPut2KParallel", "BenchmarkRefSyncPool2KParallel")},
+	{id: "pond.getput.1g.mutex", name: "2KiB get+put, 1 goroutine, vs a mutex free list", unit: "ns/op", goal: "<=1.5x", measure: goPair("BenchmarkGetPut2K", "BenchmarkRefMutexFreeList2K")},
+	{id: "pond.getput.2g.mutex", name: "2KiB get+put, 2 goroutines, vs a mutex free list", unit: "ns/op", goal: "<=1.5x", measure: goPair("BenchmarkGetPut2KParallel", "BenchmarkRefMutexFreeList2KParallel")},
+	{id: "pond.meta", name: "metadata per 2KiB buffer, vs sync.Pool's", unit: "B/buffer", goal: "<=16", measure: goPair("BenchmarkMetaPerBuffer", "BenchmarkRefMetaSyncPool")},
 
 	// chain: Go benchmarks (chain/bench_test.go).
-	{"chain.frame1500", "1500-byte frame built in a chain and freed, vs make+copy", "ns/op", "<=1.2x"},
-	{"chain.prepend14", "prepend a 14-byte header, vs copying 14 bytes", "ns/op", "<10"},
-	{"chain.clone", "clone of a 64KiB chain, vs of a 1KiB chain", "ns/op", "<=1.2x"},
-	{"chain.split", "split and rejoin of a 64KiB chain, vs of a 1KiB chain", "ns/op", "<=1.2x"},
+	{id: "chain.frame1500", name: "1500-byte frame built in a chain and freed, vs make+copy", unit: "ns/op", goal: "<=1.2x", measure: goPair("BenchmarkFrame1500", "BenchmarkRefMakeCopy1500")},
+	{id: "chain.prepend14", name: "prepend a 14-byte header, vs copying 14 bytes", unit: "ns/op", goal: "<10", measure: goPair("BenchmarkPrependHeader", "BenchmarkRefPrependCopy14")},
+	{id: "chain.clone", name: "clone of a 64KiB chain, vs of a 1KiB chain", unit: "ns/op", goal: "<=1.2x", measure: goPair("BenchmarkClone/64KiB", "BenchmarkClone/1KiB")},
+	{id: "chain.split", name: "split and rejoin of a 64KiB chain, vs of a 1KiB chain", unit: "ns/op", goal: "<=1.2x", measure: goPair("BenchmarkSplit/64KiB", "BenchmarkSplit/1KiB")},
 
 	// netdev: a Port on a TAP against plain read()/write() loops.
-	{"dev.rx.drain.64", "TAP receive into the pond, 64B, draining a full queue, vs read() loop", "frames/s", ">=0.95x"},
-	{"dev.rx.drain.1514", "TAP receive into the pond, 1514B, draining a full queue, vs read() loop", "frames/s", ">=0.95x"},
-	{"dev.rx.live.64", "TAP receive into the pond, 64B, live kernel sender, vs read() loop", "frames/s", ">=0.95x"},
-	{"dev.rx.live.1514", "TAP receive into the pond, 1514B, live kernel sender, vs read() loop", "frames/s", ">=0.95x"},
-	{"dev.rx.cpu.64", "CPU per frame received into the pond, 64B, live sender, vs read() loop", "us/frame", "<=1.05x"},
-	{"dev.rx.cpu.1514", "CPU per frame received into the pond, 1514B, live sender, vs read() loop", "us/frame", "<=1.05x"},
-	{"dev.tx.64", "TAP send from chains (Port.Send, writev), 64B, vs write() loop", "frames/s", ">=0.95x"},
-	{"dev.tx.1514", "TAP send from chains (Port.Send, writev), 1514B, vs write() loop", "frames/s", ">=0.95x"},
+	{id: "dev.rx.drain.64", name: "TAP receive into the pond, 64B, draining a full queue, vs read() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 64, measure: rxDrain},
+	{id: "dev.rx.drain.1514", name: "TAP receive into the pond, 1514B, draining a full queue, vs read() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 1514, measure: rxDrain},
+	{id: "dev.rx.live.64", name: "TAP receive into the pond, 64B, live kernel sender, vs read() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 64, measure: rxLive, also: []string{"dev.rx.cpu.64"}},
+	{id: "dev.rx.live.1514", name: "TAP receive into the pond, 1514B, live kernel sender, vs read() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 1514, measure: rxLive, also: []string{"dev.rx.cpu.1514"}},
+	{id: "dev.rx.cpu.64", name: "CPU per frame received into the pond, 64B, live sender, vs read() loop", unit: "us/frame", goal: "<=1.05x", setup: devices},
+	{id: "dev.rx.cpu.1514", name: "CPU per frame received into the pond, 1514B, live sender, vs read() loop", unit: "us/frame", goal: "<=1.05x", setup: devices},
+	{id: "dev.tx.64", name: "TAP send from chains (Port.Send, writev), 64B, vs write() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 64, measure: txFrames},
+	{id: "dev.tx.1514", name: "TAP send from chains (Port.Send, writev), 1514B, vs write() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 1514, measure: txFrames},
 
 	// The mounted tree, driven by this process; pondd serves it.
-	{"tree.inject.64", "netdev/IF/inject of a pcap stream, 64B frames, vs write() loop", "frames/s", ">=0.9x"},
-	{"tree.inject.1514", "netdev/IF/inject of a pcap stream, 1514B frames, vs write() loop", "frames/s", ">=0.9x"},
-	{"tree.tx.64", "netdev/IF/tx, one write(2) per 64B frame, vs the same to a go-fuse file that keeps the bytes", "frames/s", ">=0.9x"},
-	{"tree.tx.1514", "netdev/IF/tx, one write(2) per 1514B frame, vs the same to a go-fuse file that keeps the bytes", "frames/s", ">=0.9x"},
-	{"tree.arena", "read 64MiB through an mmap of arena, vs the memfd mapped directly", "MB/s", ">=0.9x"},
-	{"tree.data.write", "chains/ID/data, sequential write of 64MiB, vs a go-fuse in-memory file", "MB/s", ">=0.8x"},
-	{"tree.data.read", "chains/ID/data, sequential read of 64MiB, vs a go-fuse in-memory file", "MB/s", ">=0.8x"},
-	{"tree.stats", "cat stats (open, read, close), vs a small go-fuse in-memory file", "us", "<=1.2x"},
-	{"tree.ls.10k", "ls chains/ with 10k chains, per chain, vs with 1k", "us/chain", "<=1.5x"},
-	{"tree.ls.100k", "ls chains/ with 100k chains, per chain, vs with 1k", "us/chain", "<=1.5x"},
-	{"tree.ls.100k.total", "ls chains/ with 100k chains, whole listing, vs 100x the 1k listing", "s", "<=1"},
-	{"tree.rss", "resident memory of an idle pondd, vs an idle go-fuse in-memory mount", "MiB", "<=30"},
-	{"tree.shrink", "memory returned by shrink, vs memory the pool grew by", "MiB", ">=0.9x"},
+	{id: "tree.inject.64", name: "netdev/IF/inject of a pcap stream, 64B frames, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 64, measure: injectFigure},
+	{id: "tree.inject.1514", name: "netdev/IF/inject of a pcap stream, 1514B frames, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 1514, measure: injectFigure},
+	{id: "tree.tx.64", name: "netdev/IF/tx, one write(2) per 64B frame, vs the same to a go-fuse file that keeps the bytes", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 64, measure: txFileFigure},
+	{id: "tree.tx.1514", name: "netdev/IF/tx, one write(2) per 1514B frame, vs the same to a go-fuse file that keeps the bytes", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 1514, measure: txFileFigure},
+	{id: "tree.arena", name: "read 64MiB through an mmap of arena, vs the memfd mapped directly", unit: "MB/s", goal: ">=0.9x", setup: tree, measure: arenaFigure},
+	{id: "tree.data.write", name: "chains/ID/data, sequential write of 64MiB, vs a go-fuse in-memory file", unit: "MB/s", goal: ">=0.8x", setup: tree, measure: dataFigures, also: []string{"tree.data.read"}},
+	{id: "tree.data.read", name: "chains/ID/data, sequential read of 64MiB, vs a go-fuse in-memory file", unit: "MB/s", goal: ">=0.8x", setup: tree},
+	{id: "tree.stats", name: "cat stats (open, read, close), vs a small go-fuse in-memory file", unit: "us", goal: "<=1.2x", setup: tree, measure: statsFigure},
+	{id: "tree.ls.10k", name: "ls chains/ with 10k chains, per chain, vs with 1k", unit: "us/chain", goal: "<=1.5x", measure: lsFigures, once: true, also: []string{"tree.ls.100k", "tree.ls.100k.total"}},
+	{id: "tree.ls.100k", name: "ls chains/ with 100k chains, per chain, vs with 1k", unit: "us/chain", goal: "<=1.5x"},
+	{id: "tree.ls.100k.total", name: "ls chains/ with 100k chains, whole listing, vs 100x the 1k listing", unit: "s", goal: "<=1"},
+	{id: "tree.rss", name: "resident memory of an idle pondd, vs an idle go-fuse in-memory mount", unit: "MiB", goal: "<=30", measure: rssFigure},
+	{id: "tree.shrink", name: "memory returned by shrink, vs memory the pool grew by", unit: "MiB", goal: ">=0.9x", measure: shrinkFigure},
 }
 
-// figIDs lists the ids of figures whose id starts with one of prefixes.
-func figIDs(prefixes ...string) []string {
-	var ids []string
-	for _, f := range figures {
-		for _, p := range prefixes {
-			if strings.HasPrefix(f.id, p) {
-				ids = append(ids, f.id)
-				break
+// setup is what some figures need running while they are measured:
+// devices, daemons. up starts it in b and returns what stops it.
+type setup struct {
+	name string
+	up   func(b *bench) (down func() error, err error)
+}
+
+// bench is what measure functions share: the run's configuration and
+// report, and what the current setup started.
+type bench struct {
+	ctx context.Context
+	cfg runConfig
+	r   *Report
+	dir string // a temporary directory for mounts
+	dev devState
+	fs  treeState
+}
+
+// ids is the figure's id and those its measure samples too.
+func (f *figDef) ids() []string { return append([]string{f.id}, f.also...) }
+
+// wanted reports whether --only asks for a figure f measures.
+func (f *figDef) wanted(cfg runConfig) bool {
+	for _, id := range f.ids() {
+		if cfg.want(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// measureAll measures every figure asked for, the figures of one setup
+// together, round after round; a figure that fails twice, or whose setup
+// fails, is marked n/a with its error.
+func measureAll(ctx context.Context, r *Report, cfg runConfig) error {
+	dir, err := os.MkdirTemp("", "pondbench.")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b := &bench{ctx: ctx, cfg: cfg, r: r, dir: dir}
+	for i := 0; i < len(figures); {
+		j := i + 1
+		for j < len(figures) && figures[j].setup == figures[i].setup {
+			j++
+		}
+		b.measureGroup(figures[i:j])
+		i = j
+	}
+	r.NoteFloors()
+	return nil
+}
+
+// measureGroup measures figures, which share one setup.
+func (b *bench) measureGroup(figs []*figDef) {
+	var todo []*figDef
+	for _, f := range figs {
+		if !b.cfg.want(f.id) {
+			b.r.NA(f.id, "not asked for (--only)")
+		}
+		if f.measure != nil && f.wanted(b.cfg) {
+			todo = append(todo, f)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	start := time.Now()
+	if s := figs[0].setup; s != nil {
+		fmt.Fprintf(os.Stderr, "pondbench: %s figures ...\n", s.name)
+		down, err := s.up(b)
+		if err != nil {
+			b.failAll(todo, fmt.Errorf("%s: %w", s.name, err))
+			return
+		}
+		defer func() {
+			if err := down(); err != nil {
+				fmt.Fprintf(os.Stderr, "pondbench: %s: %v\n", s.name, err)
+				b.r.Note("%s: %v", s.name, err)
+			}
+			b.r.Note("%s figures took %v", s.name, time.Since(start).Round(time.Millisecond))
+		}()
+	}
+	failures := map[*figDef]int{}
+	for round := range b.cfg.rounds {
+		for _, f := range todo {
+			if b.ctx.Err() != nil || failures[f] >= 2 || f.once && round > 0 {
+				continue
+			}
+			if err := f.measure(b, f, round); err != nil {
+				failures[f]++
+				fmt.Fprintf(os.Stderr, "pondbench: %s: %v\n", f.id, err)
+				b.r.Note("%s: %v", f.id, err)
+				b.r.NAAll(f.ids(), err.Error())
 			}
 		}
 	}
-	return ids
+	if err := b.ctx.Err(); err != nil {
+		b.failAll(todo, err)
+	}
+}
+
+// failAll marks every figure of figs not fully measured n/a for err.
+func (b *bench) failAll(figs []*figDef, err error) {
+	fmt.Fprintf(os.Stderr, "pondbench: %v\n", err)
+	for _, f := range figs {
+		b.r.NAAll(f.ids(), err.Error())
+	}
+}
+
+// sidesFor is the order of the two sides in a round: pondfs first in even
+// rounds, the reference first in odd ones, so that neither always runs on
+// a machine warmed (or disturbed) by the other.
+func sidesFor(round int) []Side {
+	if round%2 == 0 {
+		return []Side{Pondfs, Reference}
+	}
+	return []Side{Reference, Pondfs}
+}
+
+// eachSide takes one sample of each of f's sides with sample, in the
+// order of round.
+func (b *bench) eachSide(f *figDef, round int, sample func(Side) (float64, error)) error {
+	for _, side := range sidesFor(round) {
+		v, err := sample(side)
+		if err != nil {
+			return fmt.Errorf("%s: %w", side, err)
+		}
+		b.r.Sample(f.id, side, v)
+	}
+	return nil
+}
+
+// sized is n for a full run and quickN for a quick one.
+func (b *bench) sized(n, quickN int) int {
+	if b.cfg.quick {
+		return quickN
+	}
+	return n
 }

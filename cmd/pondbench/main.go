@@ -79,16 +79,6 @@ func (cfg runConfig) want(id string) bool {
 	return false
 }
 
-// wantAny reports whether any of the figures ids is to be measured.
-func (cfg runConfig) wantAny(ids ...string) bool {
-	for _, id := range ids {
-		if cfg.want(id) {
-			return true
-		}
-	}
-	return false
-}
-
 // run measures every figure and writes the raw log and the table.
 func run(args []string) error {
 	var cfg runConfig
@@ -133,7 +123,9 @@ func run(args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	r := NewReport(out)
-	suites(ctx, r, cfg)
+	if err := measureAll(ctx, r, cfg); err != nil {
+		return err
+	}
 	for _, l := range r.Table() {
 		fmt.Println(l)
 		fmt.Fprintln(out, "table\t"+l)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -44,10 +45,18 @@ type figure struct {
 // Report collects the samples of every figure and writes each, as it
 // comes, to the raw log.
 type Report struct {
-	mu   sync.Mutex
-	figs []*figure
-	byID map[string]*figure
-	raw  io.Writer
+	mu     sync.Mutex
+	figs   []*figure
+	byID   map[string]*figure
+	raw    io.Writer
+	floors []*floor
+}
+
+// floor is a series of measurements noted beside a figure, not part of
+// it: what the least of its kind costs, or a daemon's own CPU time.
+type floor struct {
+	id, label, unit string
+	v               []float64
 }
 
 // NewReport makes a report of the figures in figures, in that order,
@@ -113,6 +122,37 @@ func (r *Report) Note(format string, args ...any) {
 	fmt.Fprintf(r.raw, "# "+format+"\n", args...)
 }
 
+// Floor adds v to the series label noted beside figure id; unit "" is
+// the figure's own, and the note then gives the series' median against
+// the reference's.
+func (r *Report) Floor(id, label, unit string, v float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fig(id)
+	for _, f := range r.floors {
+		if f.id == id && f.label == label {
+			f.v = append(f.v, v)
+			return
+		}
+	}
+	r.floors = append(r.floors, &floor{id: id, label: label, unit: unit, v: []float64{v}})
+}
+
+// NoteFloors writes every floor series to the raw log.
+func (r *Report) NoteFloors() {
+	r.mu.Lock()
+	floors := r.floors
+	r.mu.Unlock()
+	for _, f := range floors {
+		fig := r.fig(f.id)
+		line := fmt.Sprintf("%s %s: median %s %s of %s", f.id, f.label, fmtNum(median(f.v)), cmp.Or(f.unit, fig.unit), fmtList(f.v))
+		if ref := fig.samples[Reference]; f.unit == "" && len(ref) > 0 {
+			line += fmt.Sprintf(", %.2fx the reference's median", median(f.v)/median(ref))
+		}
+		r.Note("%s", line)
+	}
+}
+
 // header is the table's first line.
 const header = "figure\tpondfs\treference\tunit\tratio\tgoal\tmet|MISSED"
 
@@ -126,20 +166,6 @@ func (r *Report) Table() []string {
 		lines = append(lines, f.line())
 	}
 	return lines
-}
-
-// Missed counts the figures that missed their goal or were not measured.
-func (r *Report) Missed() (missed, na int) {
-	for _, l := range r.Table()[1:] {
-		status := l[strings.LastIndexByte(l, '\t')+1:]
-		switch {
-		case status == "MISSED":
-			missed++
-		case strings.HasPrefix(status, "n/a"):
-			na++
-		}
-	}
-	return missed, na
 }
 
 // line renders one figure.

@@ -74,26 +74,47 @@ func TestReportLines(t *testing.T) {
 	if strings.Contains(raw.String(), "na\tpond.getput.1g.syncpool") {
 		t.Errorf("a figure with both sides measured was marked n/a:\n%s", raw.String())
 	}
-	if missed, na := r.Missed(); missed != 1 || na != len(figures)-1 {
-		t.Errorf("Missed() = %d, %d", missed, na)
+	missed, na := 0, 0
+	for _, l := range table[1:] {
+		status := l[strings.LastIndexByte(l, '\t')+1:]
+		switch {
+		case status == "MISSED":
+			missed++
+		case strings.HasPrefix(status, "n/a"):
+			na++
+		}
+	}
+	if missed != 1 || na != len(figures)-1 {
+		t.Errorf("%d missed, %d n/a; want 1 and %d", missed, na, len(figures)-1)
 	}
 }
 
-func TestGoFiguresHaveBenchmarks(t *testing.T) {
-	for _, f := range goFigures {
-		for _, name := range []string{f.pondfs, f.ref} {
-			if _, ok := goBenchmarks[name]; !ok {
-				t.Errorf("%s: no benchmark %s", f.id, name)
+// TestFigureTable checks the table: ids are unique, every figure is
+// measured by its own row or named in the also of exactly one row, and
+// every id an also names is a figure.
+func TestFigureTable(t *testing.T) {
+	rows := map[string]*figDef{}
+	for _, f := range figures {
+		if rows[f.id] != nil {
+			t.Errorf("%s: two rows", f.id)
+		}
+		rows[f.id] = f
+	}
+	measuredBy := map[string]int{}
+	for _, f := range figures {
+		if f.measure == nil {
+			continue
+		}
+		for _, id := range f.ids() {
+			if rows[id] == nil {
+				t.Errorf("%s: also names %s, no figure", f.id, id)
 			}
-			found := false
-			for _, g := range goGroups {
-				for _, n := range g {
-					found = found || n == name
-				}
-			}
-			if !found {
-				t.Errorf("%s: %s is in no group", f.id, name)
-			}
+			measuredBy[id]++
+		}
+	}
+	for _, f := range figures {
+		if measuredBy[f.id] != 1 {
+			t.Errorf("%s: measured by %d rows, want 1", f.id, measuredBy[f.id])
 		}
 	}
 }

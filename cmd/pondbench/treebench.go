@@ -1,10 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,80 +27,68 @@ const (
 	refTAP  = "pbref0"
 )
 
-// treeBench runs every tree figure, each group on a daemon of its own.
-func treeBench(ctx context.Context, r *Report, cfg runConfig) error {
-	dir, err := os.MkdirTemp("", "pondbench.")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	step := func(ids []string, fn func() error) {
-		if !cfg.wantAny(ids...) {
-			return
-		}
-		if ctx.Err() != nil {
-			r.NAAll(ids, "interrupted")
-			return
-		}
-		if err := fn(); err != nil {
-			fmt.Fprintf(os.Stderr, "pondbench: %v\n", err)
-			r.NAAll(ids, err.Error())
-		}
-	}
-	step([]string{"tree.stats", "tree.data.write", "tree.data.read", "tree.arena", "tree.tx.64", "tree.tx.1514", "tree.inject.64", "tree.inject.1514"},
-		func() error { return filesBench(ctx, r, cfg, dir) })
-	step(figIDs("tree.ls."), func() error { return lsBench(ctx, r, cfg, dir) })
-	step([]string{"tree.rss"}, func() error { return rssBench(r, cfg, dir) })
-	step([]string{"tree.shrink"}, func() error { return shrinkBench(r, cfg, dir) })
-	// Each step marked what it could not measure, with its error.
-	return nil
+// treeState is what the tree figures share: pondd with a device, the
+// reference file system, and the bench's own TAP for write() loops.
+type treeState struct {
+	pd, ref      *server
+	devDir       string // pondd's netdev/<treeTAP>
+	refFD        int    // refTAP, opened raw
+	txN, injectN int    // frames per sample
 }
 
-// filesBench measures the figures of the files a running daemon serves:
-// stats, a chain's data, arena, and a device's tx and inject.
-func filesBench(ctx context.Context, r *Report, cfg runConfig, dir string) (err error) {
+// tree starts pondd with a TAP and the reference file system.
+var tree = &setup{name: "tree", up: upTree}
+
+func upTree(b *bench) (down func() error, err error) {
+	t := &b.fs
+	t.txN, t.injectN = b.sized(5000, 2000), b.sized(30000, 10000)
+	var stops []func() error
+	down = func() error {
+		var err error
+		for i := len(stops) - 1; i >= 0; i-- {
+			err = errors.Join(err, stops[i]())
+		}
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, down())
+		}
+	}()
 	if err := makeTAP(refTAP, false, 1000); err != nil {
-		return err
+		return nil, err
 	}
-	defer ip("link", "del", refTAP)
-	pd, err := startPondd(cfg.pondd, filepath.Join(dir, "pond"), "--tap", treeTAP)
-	if err != nil {
-		return err
+	stops = append(stops, func() error { return ip("link", "del", refTAP) })
+	if t.refFD, err = openRawTAP(refTAP); err != nil {
+		return nil, err
 	}
-	defer func() { err = errors.Join(err, pd.stop()) }()
-	ref, err := startMemfs(filepath.Join(dir, "ref"))
-	if err != nil {
-		return err
+	stops = append(stops, func() error { return unix.Close(t.refFD) })
+	if t.pd, err = startPondd(b.cfg.pondd, filepath.Join(b.dir, "pond"), "--tap", treeTAP); err != nil {
+		return nil, err
 	}
-	defer func() { err = errors.Join(err, ref.stop()) }()
+	stops = append(stops, t.pd.stop)
+	if t.ref, err = startMemfs(filepath.Join(b.dir, "ref")); err != nil {
+		return nil, err
+	}
+	stops = append(stops, t.ref.stop)
 	os.WriteFile("/proc/sys/net/ipv6/conf/"+treeTAP+"/disable_ipv6", []byte("1"), 0)
-
-	for _, g := range []struct {
-		ids []string
-		fn  func(*Report, runConfig, *server, *server) error
-	}{
-		{[]string{"tree.stats"}, statsFigure},
-		{[]string{"tree.data.write", "tree.data.read"}, dataFigures},
-		{[]string{"tree.arena"}, arenaFigure},
-		{[]string{"tree.tx.64", "tree.tx.1514", "tree.inject.64", "tree.inject.1514"}, deviceFileFigures},
-	} {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !cfg.wantAny(g.ids...) {
-			continue
-		}
-		if err := g.fn(r, cfg, pd, ref); err != nil {
-			r.NAAll(g.ids, err.Error())
-		}
+	t.devDir = filepath.Join(t.pd.dir, "netdev", treeTAP)
+	if _, err := os.Stat(t.devDir); err != nil {
+		return nil, fmt.Errorf("pondd shows no %s: %w", t.devDir, err)
 	}
-	return nil
+	stops = append(stops, func() error {
+		stats, err := os.ReadFile(filepath.Join(t.devDir, "stats"))
+		b.r.Note("%s stats after tx and inject: %s", treeTAP, strings.Join(strings.Fields(string(stats)), " "))
+		return err
+	})
+	b.r.Note("tx: %d frames per sample; inject: %d frames per sample", t.txN, t.injectN)
+	return down, nil
 }
 
-// shortRounds is the number of rounds of the figures whose samples take
-// a fraction of a second: twice the others', since the more often the two
-// sides take turns, the more alike the load on the machine they see.
-func shortRounds(cfg runConfig) int { return 2 * cfg.rounds }
+// shortReps is how many samples of each side a round takes of the
+// figures whose samples take a fraction of a second: the more often the
+// two sides take turns, the more alike the load on the machine they see.
+const shortReps = 2
 
 // catFile opens path, reads it to the end with buf and closes it, as cat
 // does.
@@ -126,33 +114,33 @@ func catFile(path string, buf []byte) (int, error) {
 
 // statsFigure times cat of pondd's stats against cat of a reference file
 // holding the same bytes.
-func statsFigure(r *Report, cfg runConfig, pd, ref *server) error {
-	content, err := os.ReadFile(filepath.Join(pd.dir, "stats"))
+func statsFigure(b *bench, f *figDef, round int) error {
+	t := &b.fs
+	paths := [2]string{filepath.Join(t.pd.dir, "stats"), filepath.Join(t.ref.dir, "stats")}
+	content, err := os.ReadFile(paths[Pondfs])
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(ref.dir, "stats"), content, 0o644); err != nil {
+	if err := os.WriteFile(paths[Reference], content, 0o644); err != nil {
 		return err
 	}
-	iters := 500
-	if cfg.quick {
-		iters = 200
+	iters := b.sized(500, 200)
+	if round == 0 {
+		b.r.Note("stats: %d bytes, %d opens per sample, %d samples a side per round", len(content), iters, shortReps)
 	}
 	buf := make([]byte, 128<<10)
-	r.Note("stats: %d bytes, %d opens per sample, %d rounds", len(content), iters, shortRounds(cfg))
-	for round := range shortRounds(cfg) {
-		for _, side := range sidesFor(round) {
-			path := filepath.Join(pd.dir, "stats")
-			if side == Reference {
-				path = filepath.Join(ref.dir, "stats")
-			}
+	for rep := range shortReps {
+		err := b.eachSide(f, round*shortReps+rep, func(side Side) (float64, error) {
 			start := time.Now()
 			for range iters {
-				if _, err := catFile(path, buf); err != nil {
-					return err
+				if _, err := catFile(paths[side], buf); err != nil {
+					return 0, err
 				}
 			}
-			r.Sample("tree.stats", side, time.Since(start).Seconds()*1e6/float64(iters))
+			return time.Since(start).Seconds() * 1e6 / float64(iters), nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -167,116 +155,96 @@ const ioChunk = 128 << 10
 
 // dataFigures writes dataSize bytes sequentially into a chain's data
 // (truncated first, as a shell's > does) and reads them back, against the
-// same on the reference file.
-func dataFigures(r *Report, cfg runConfig, pd, ref *server) error {
-	chainDir := filepath.Join(pd.dir, "chains", "bench")
-	if err := os.Mkdir(chainDir, 0o755); err != nil {
+// same on the reference file, and notes each daemon's own CPU time: the
+// part of the figure that is the daemon's work rather than the kernel's or
+// waiting for a CPU. The first round warms both up, off the record.
+func dataFigures(b *bench, f *figDef, round int) error {
+	t := &b.fs
+	chainDir := filepath.Join(t.pd.dir, "chains", "bench")
+	if err := os.Mkdir(chainDir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	defer os.Remove(chainDir)
-	defer os.Truncate(filepath.Join(chainDir, "data"), 0)
-	defer os.Truncate(filepath.Join(ref.dir, "data"), 0)
+	servers := [2]*server{t.pd, t.ref}
+	paths := [2]string{filepath.Join(chainDir, "data"), filepath.Join(t.ref.dir, "data")}
+	defer os.Truncate(paths[Pondfs], 0)
+	defer os.Truncate(paths[Reference], 0)
 	src := make([]byte, ioChunk)
 	for i := range src {
 		src[i] = byte(i * 7)
 	}
 	buf := make([]byte, ioChunk)
-	servers := [2]*server{pd, ref}
-	paths := [2]string{filepath.Join(chainDir, "data"), filepath.Join(ref.dir, "data")}
-	// The daemons' own CPU time per sample, for the raw log: the part of
-	// each figure that is the daemon's work rather than the kernel's or
-	// waiting for a CPU.
-	var cpu [2][2][]float64                              // [write, read][side]
-	for round := -1; round < shortRounds(cfg); round++ { // round -1 warms up, off the record
-		for _, side := range sidesFor(max(round, 0)) {
-			c0 := cpuOf(servers[side].pid())
-			d, err := writeFile(paths[side], src, dataSize)
-			if err != nil {
-				return fmt.Errorf("write %s: %w", paths[side], err)
-			}
-			if round >= 0 {
-				r.Sample("tree.data.write", side, dataSize/d.Seconds()/1e6)
-				cpu[0][side] = append(cpu[0][side], (cpuOf(servers[side].pid())-c0).Seconds()*1e3)
-			}
+	write := func(side Side) (time.Duration, error) {
+		return writeTimed(paths[side], unix.O_TRUNC, repeat(src, dataSize/ioChunk))
+	}
+	read := func(side Side) (time.Duration, error) {
+		start := time.Now()
+		n, err := catFile(paths[side], buf)
+		if err == nil && n != dataSize {
+			err = fmt.Errorf("read %d bytes of %s, want %d", n, paths[side], dataSize)
 		}
-		for _, side := range sidesFor(max(round, 0)) {
-			c0 := cpuOf(servers[side].pid())
-			start := time.Now()
-			n, err := catFile(paths[side], buf)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", paths[side], err)
-			}
-			if n != dataSize {
-				return fmt.Errorf("read %d bytes of %s, want %d", n, paths[side], dataSize)
-			}
-			if round >= 0 {
-				r.Sample("tree.data.read", side, dataSize/time.Since(start).Seconds()/1e6)
-				cpu[1][side] = append(cpu[1][side], (cpuOf(servers[side].pid())-c0).Seconds()*1e3)
+		return time.Since(start), err
+	}
+	if round == 0 {
+		for _, op := range []func(Side) (time.Duration, error){write, read} {
+			for _, side := range sidesFor(0) {
+				if _, err := op(side); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	for i, op := range []string{"write", "read"} {
-		r.Note("tree.data.%s: daemon CPU ms per 64MiB, median pondd %s (%s), reference %s (%s)", op,
-			fmtNum(median(cpu[i][Pondfs])), fmtList(cpu[i][Pondfs]), fmtNum(median(cpu[i][Reference])), fmtList(cpu[i][Reference]))
+	for rep := range shortReps {
+		for i, op := range []func(Side) (time.Duration, error){write, read} {
+			id := []string{"tree.data.write", "tree.data.read"}[i]
+			for _, side := range sidesFor(round*shortReps + rep) {
+				c0 := cpuOf(servers[side].pid())
+				d, err := op(side)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", id, side, err)
+				}
+				b.r.Sample(id, side, dataSize/d.Seconds()/1e6)
+				b.r.Floor(id, servers[side].name+" CPU per 64MiB", "ms", (cpuOf(servers[side].pid())-c0).Seconds()*1e3)
+			}
+		}
 	}
 	return nil
 }
 
-// writeFile truncates path and writes n bytes to it, chunk at a time, and
-// returns how long that took, close included.
-func writeFile(path string, chunk []byte, n int) (time.Duration, error) {
-	start := time.Now()
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	for done := 0; done < n; {
-		w, err := unix.Write(fd, chunk[:min(len(chunk), n-done)])
-		if err != nil {
-			unix.Close(fd)
-			return 0, err
-		}
-		done += w
-	}
-	if err := unix.Close(fd); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
 // arenaFigure reads the whole arena through an mmap of the tree's arena
 // file (zero copy through FUSE passthrough, where the kernel has it),
-// against an mmap of the memfd itself, opened through /proc.
-func arenaFigure(r *Report, cfg runConfig, pd, _ *server) error {
-	// Give the arena 64 MiB to read, whatever the data figures left.
-	if err := writeCtl(filepath.Join(pd.dir, "pools", "65536", "ctl"), "min 1024"); err != nil {
-		return err
-	}
-	direct, err := arenaPath(pd.pid())
+// against an mmap of the memfd itself, opened through /proc. The first
+// round gives the arena 64 MiB to read and checks that both maps show the
+// same bytes.
+func arenaFigure(b *bench, f *figDef, round int) error {
+	t := &b.fs
+	direct, err := arenaPath(t.pd.pid())
 	if err != nil {
 		return err
 	}
-	paths := [2]string{filepath.Join(pd.dir, "arena"), direct}
-	// Fault every page in once, off the clock, and check that both maps
-	// show the same bytes.
-	var size [2]int64
-	var sums [2]uint64
-	for i, p := range paths {
-		if size[i], sums[i], _, err = mmapRead(p); err != nil {
+	paths := [2]string{filepath.Join(t.pd.dir, "arena"), direct}
+	if round == 0 {
+		if err := writeCtl(filepath.Join(t.pd.dir, "pools", "65536", "ctl"), "min 1024"); err != nil {
 			return err
 		}
-	}
-	if size[0] != size[1] || sums[0] != sums[1] {
-		return fmt.Errorf("the arena file (%d bytes, sum %#x) and the memfd (%d bytes, sum %#x) differ", size[0], sums[0], size[1], sums[1])
-	}
-	r.Note("arena: %d bytes read per sample, %d rounds", size[0], shortRounds(cfg))
-	for round := range shortRounds(cfg) {
-		for _, side := range sidesFor(round) {
-			n, _, d, err := mmapRead(paths[side])
-			if err != nil {
+		var size [2]int64
+		var sums [2]uint64
+		for i, p := range paths {
+			if size[i], sums[i], _, err = mmapRead(p); err != nil {
 				return err
 			}
-			r.Sample("tree.arena", side, float64(n)/d.Seconds()/1e6)
+		}
+		if size[0] != size[1] || sums[0] != sums[1] {
+			return fmt.Errorf("the arena file (%d bytes, sum %#x) and the memfd (%d bytes, sum %#x) differ", size[0], sums[0], size[1], sums[1])
+		}
+		b.r.Note("arena: %d bytes read per sample, %d samples a side per round", size[0], shortReps)
+	}
+	for rep := range shortReps {
+		err := b.eachSide(f, round*shortReps+rep, func(side Side) (float64, error) {
+			n, _, d, err := mmapRead(paths[side])
+			return float64(n) / d.Seconds() / 1e6, err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -327,89 +295,42 @@ func writeCtl(path, cmd string) error {
 	return f.Close()
 }
 
-// deviceFileFigures sends frames through netdev/IF/tx, one write(2) per
-// frame, against the same writes to the reference go-fuse file, and
-// through netdev/IF/inject (a pcap stream) against a plain write() loop
-// of the same frames into a TAP of the bench's own.
-func deviceFileFigures(r *Report, cfg runConfig, pd, ref *server) error {
-	txN, injectN := 5000, 30000
-	if cfg.quick {
-		txN, injectN = 2000, 10000
-	}
-	fd, err := openRawTAP(refTAP)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	devDir := filepath.Join(pd.dir, "netdev", treeTAP)
-	if _, err := os.Stat(devDir); err != nil {
-		return fmt.Errorf("pondd shows no %s: %w", devDir, err)
-	}
-	r.Note("tx: %d frames per sample; inject: %d frames per sample", txN, injectN)
-	// tx's reference is the floor of any file written one frame per
-	// write(2): a go-fuse file that only keeps the bytes.
-	floor := filepath.Join(ref.dir, "data")
-	for round := range cfg.rounds {
-		for _, size := range frameSizes {
-			frame := ethFrame(size)
-			for _, side := range sidesFor(round) {
-				if !cfg.want(fmt.Sprintf("tree.tx.%d", size)) {
-					break
-				}
-				path := filepath.Join(devDir, "tx")
-				if side == Reference {
-					path = floor
-				}
-				d, err := writeEach(path, frame, txN)
-				if err != nil {
-					return fmt.Errorf("tx %dB %s: %w", size, side, err)
-				}
-				r.Sample(fmt.Sprintf("tree.tx.%d", size), side, float64(txN)/d.Seconds())
-				os.Truncate(floor, 0)
-			}
-			stream := pcapStream(frame, injectN)
-			for _, side := range sidesFor(round) {
-				if !cfg.want(fmt.Sprintf("tree.inject.%d", size)) {
-					break
-				}
-				var d time.Duration
-				var err error
-				if side == Pondfs {
-					d, err = writeStream(filepath.Join(devDir, "inject"), stream)
-				} else {
-					d, err = writeRaw(fd, frame, injectN)
-				}
-				if err != nil {
-					return fmt.Errorf("inject %dB %s: %w", size, side, err)
-				}
-				r.Sample(fmt.Sprintf("tree.inject.%d", size), side, float64(injectN)/d.Seconds())
-			}
-		}
-	}
-	stats, err := os.ReadFile(filepath.Join(devDir, "stats"))
-	if err == nil {
-		r.Note("%s stats after tx and inject: %s", treeTAP, strings.Join(strings.Fields(string(stats)), " "))
-	}
-	return err
+// txFileFigure writes frames to netdev/IF/tx, one write(2) each, against
+// the same writes to the reference file: the floor of any file written a
+// frame at a time, a go-fuse file that only keeps the bytes.
+func txFileFigure(b *bench, f *figDef, round int) error {
+	t := &b.fs
+	frame := ethFrame(f.size)
+	paths := [2]string{filepath.Join(t.devDir, "tx"), filepath.Join(t.ref.dir, "data")}
+	defer os.Truncate(paths[Reference], 0)
+	return b.eachSide(f, round, func(side Side) (float64, error) {
+		d, err := writeTimed(paths[side], 0, repeat(frame, t.txN))
+		return float64(t.txN) / d.Seconds(), err
+	})
 }
 
-// writeEach opens path and writes frame to it n times, one write(2) each.
-func writeEach(path string, frame []byte, n int) (time.Duration, error) {
-	start := time.Now()
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
+// injectFigure writes a pcap stream to netdev/IF/inject, in pieces of
+// the file's block size as cat writes it, against a plain write() loop of
+// the same frames into a TAP of the bench's own.
+func injectFigure(b *bench, f *figDef, round int) error {
+	t := &b.fs
+	frame := ethFrame(f.size)
+	stream := pcapStream(frame, t.injectN)
+	inject := filepath.Join(t.devDir, "inject")
+	var st unix.Stat_t
+	if err := unix.Stat(inject, &st); err != nil {
+		return err
 	}
-	for range n {
-		if _, err := unix.Write(fd, frame); err != nil {
-			unix.Close(fd)
-			return 0, err
+	return b.eachSide(f, round, func(side Side) (float64, error) {
+		var d time.Duration
+		var err error
+		if side == Pondfs {
+			d, err = writeTimed(inject, 0, slices.Chunk(stream, max(int(st.Blksize), ioChunk)))
+		} else {
+			d, err = writeRaw(t.refFD, frame, t.injectN)
 		}
-	}
-	if err := unix.Close(fd); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+		return float64(t.injectN) / d.Seconds(), err
+	})
 }
 
 // writeRaw writes frame to fd n times.
@@ -423,6 +344,36 @@ func writeRaw(fd int, frame []byte, n int) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
+// writeTimed opens path with flags, writes pieces to it in order, one
+// write(2) each, closes it, and returns how long that took, close
+// included (inject's close waits until every frame is sent).
+func writeTimed(path string, flags int, pieces iter.Seq[[]byte]) (time.Duration, error) {
+	start := time.Now()
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|flags, 0)
+	if err != nil {
+		return 0, err
+	}
+	for p := range pieces {
+		if _, err := unix.Write(fd, p); err != nil {
+			unix.Close(fd)
+			return 0, err
+		}
+	}
+	err = unix.Close(fd)
+	return time.Since(start), err
+}
+
+// repeat yields b n times.
+func repeat(b []byte, n int) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for range n {
+			if !yield(b) {
+				return
+			}
+		}
+	}
+}
+
 // pcapStream is a pcap stream of n copies of frame.
 func pcapStream(frame []byte, n int) []byte {
 	out := netdev.AppendPcapFileHeader(make([]byte, 0, netdev.PcapFileHeaderLen+n*(netdev.PcapRecordHeaderLen+len(frame))), 0)
@@ -434,55 +385,41 @@ func pcapStream(frame []byte, n int) []byte {
 	return out
 }
 
-// writeStream opens path, writes stream in pieces of the file's block
-// size (as cat does: the larger of it and 128 KiB), closes it and returns
-// how long that took.
-func writeStream(path string, stream []byte) (time.Duration, error) {
-	start := time.Now()
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return 0, err
-	}
-	piece := max(int(st.Blksize), ioChunk)
-	for off := 0; off < len(stream); off += piece {
-		if _, err := unix.Write(fd, stream[off:min(off+piece, len(stream))]); err != nil {
-			unix.Close(fd)
-			return 0, err
-		}
-	}
-	if err := unix.Close(fd); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
 // lsSizes are the numbers of chains ls is timed at; the first is the
 // reference of the others.
 var lsSizes = []int{1000, 10000, 100000}
 
-// lsBench lists chains/ at each of lsSizes chains, growing the set to the
-// largest size and shrinking it back, so that each size is measured twice,
-// apart in time; the per-chain cost at each size is compared with that at
-// the smallest.
-func lsBench(ctx context.Context, r *Report, cfg runConfig, dir string) (err error) {
-	pd, err := startPondd(cfg.pondd, filepath.Join(dir, "pond-ls"))
+// lsFigures lists chains/ at each of lsSizes chains, growing the set to
+// the largest size and shrinking it back, so that each size is measured
+// twice, apart in time; the per-chain cost at each size is compared with
+// that at the smallest. The quick run stops at the largest (the daemon
+// frees the chains as it exits), since making and removing 100k chains is
+// most of its time.
+func lsFigures(b *bench, f *figDef, _ int) (err error) {
+	pd, err := startPondd(b.cfg.pondd, filepath.Join(b.dir, "pond-ls"))
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, pd.stop()) }()
 	chains := filepath.Join(pd.dir, "chains")
-	reps := 3
-	if cfg.quick {
-		reps = 2
+	reps := b.sized(3, 2)
+	order := slices.Clone(lsSizes)
+	if !b.cfg.quick {
+		order = append(order, lsSizes[1], lsSizes[0], 0)
 	}
 	have := 0
 	var small []float64 // whole listings at lsSizes[0]
-	measure := func(n int) error {
+	for _, n := range order {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+		if err := resizeChains(b.r, chains, have, n); err != nil {
+			return err
+		}
+		have = n
+		if n == 0 {
+			break
+		}
 		for range reps {
 			d, got, err := listDir(chains)
 			if err != nil {
@@ -495,66 +432,36 @@ func lsBench(ctx context.Context, r *Report, cfg runConfig, dir string) (err err
 			switch n {
 			case lsSizes[0]:
 				small = append(small, d.Seconds())
-				r.Sample("tree.ls.10k", Reference, per)
-				r.Sample("tree.ls.100k", Reference, per)
-			case 10000:
-				r.Sample("tree.ls.10k", Pondfs, per)
-			case 100000:
-				r.Sample("tree.ls.100k", Pondfs, per)
-				r.Sample("tree.ls.100k.total", Pondfs, d.Seconds())
+				b.r.Sample("tree.ls.10k", Reference, per)
+				b.r.Sample("tree.ls.100k", Reference, per)
+			case lsSizes[1]:
+				b.r.Sample("tree.ls.10k", Pondfs, per)
+			case lsSizes[2]:
+				b.r.Sample("tree.ls.100k", Pondfs, per)
+				b.r.Sample("tree.ls.100k.total", Pondfs, d.Seconds())
 			}
-		}
-		return nil
-	}
-	resize := func(n int) error {
-		start, was := time.Now(), have
-		var err error
-		if n > have {
-			err = forRange(have, n, func(i int) error {
-				return unix.Mkdir(filepath.Join(chains, chainName(i)), 0o755)
-			})
-		} else {
-			err = forRange(n, have, func(i int) error {
-				return unix.Rmdir(filepath.Join(chains, chainName(i)))
-			})
-		}
-		have = n
-		if err != nil {
-			return err
-		}
-		if d := max(n-was, was-n); d > 0 {
-			r.Note("ls: %d chains to %d took %v (%.1f us each)", was, n, time.Since(start).Round(time.Millisecond), time.Since(start).Seconds()*1e6/float64(d))
-		}
-		return nil
-	}
-	// The full run shrinks the set back, measuring each size again; the
-	// quick one stops at the largest (the daemon frees the chains as it
-	// exits), since making and removing 100k chains is most of its time.
-	order := slices.Clone(lsSizes)
-	if !cfg.quick {
-		order = append(order, lsSizes[1], lsSizes[0])
-	}
-	for _, n := range order {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := resize(n); err != nil {
-			return err
-		}
-		if err := measure(n); err != nil {
-			return err
 		}
 	}
 	for _, s := range small {
-		r.Sample("tree.ls.100k.total", Reference, s*float64(lsSizes[2])/float64(lsSizes[0]))
+		b.r.Sample("tree.ls.100k.total", Reference, s*float64(lsSizes[2])/float64(lsSizes[0]))
 	}
-	if err := lsFloor(r, dir, reps); err != nil {
-		r.Note("ls floor: %v", err)
+	return lsFloor(b, reps)
+}
+
+// resizeChains makes or removes chains in dir, which has have of them,
+// until it has n.
+func resizeChains(r *Report, dir string, have, n int) error {
+	start := time.Now()
+	var err error
+	if n > have {
+		err = forRange(have, n, func(i int) error { return unix.Mkdir(filepath.Join(dir, chainName(i)), 0o755) })
+	} else {
+		err = forRange(n, have, func(i int) error { return unix.Rmdir(filepath.Join(dir, chainName(i))) })
 	}
-	if cfg.quick {
-		return nil
+	if d := max(n-have, have-n); err == nil && d > 0 {
+		r.Note("ls: %d chains to %d took %v (%.1f us each)", have, n, time.Since(start).Round(time.Millisecond), time.Since(start).Seconds()*1e6/float64(d))
 	}
-	return resize(0)
+	return err
 }
 
 // forRange calls fn for every i in [from, to), from a few goroutines at
@@ -583,26 +490,26 @@ func forRange(from, to int, fn func(i int) error) error {
 	return first
 }
 
-// lsFloor notes, for the raw log, how long listing a go-fuse directory of
-// as many entries as the largest ls figure takes: the least any FUSE
-// daemon of this kind pays (the reference file system's dir/, whose
-// Readdir and Lookup work as chains/ does), with READDIRPLUS always on and
-// off (pondd lets the kernel choose: READDIRPLUS_AUTO), so that the 1 s
-// goal can be read against it.
-func lsFloor(r *Report, dir string, reps int) error {
+// lsFloor notes how long listing a go-fuse directory of as many entries
+// as the largest ls figure takes: the least any FUSE daemon of this kind
+// pays (the reference file system's dir/, whose Readdir and Lookup work
+// as chains/ does), with READDIRPLUS always on and off (pondd lets the
+// kernel choose: READDIRPLUS_AUTO), so that the 1 s goal can be read
+// against it.
+func lsFloor(b *bench, reps int) error {
 	n := lsSizes[len(lsSizes)-1]
-	for _, mode := range []string{"", "noplus"} {
+	for _, mode := range []string{"on", "off"} {
 		args := []string{strconv.Itoa(n)}
-		what := "READDIRPLUS on"
-		if mode != "" {
-			args = append(args, mode)
-			what = "READDIRPLUS off"
+		if mode == "off" {
+			args = append(args, "noplus")
 		}
-		times, err := listMemDir(filepath.Join(dir, "ref-ls"), n, reps, args)
+		times, err := listMemDir(filepath.Join(b.dir, "ref-ls"), n, reps, args)
 		if err != nil {
-			return err
+			return fmt.Errorf("ls floor: %w", err)
 		}
-		r.Note("ls floor: listing a go-fuse directory of %d in-memory entries (%s): median %s s of %s", n, what, fmtNum(median(times)), fmtList(times))
+		for _, v := range times {
+			b.r.Floor("tree.ls.100k.total", fmt.Sprintf("floor: listing a go-fuse directory of %d in-memory entries, READDIRPLUS %s", n, mode), "s", v)
+		}
 	}
 	return nil
 }
@@ -661,31 +568,24 @@ func listDir(dir string) (time.Duration, int, error) {
 // read.
 const idleSettle = 500 * time.Millisecond
 
-// rssBench starts pondd and the reference file system afresh each round,
-// lets each idle, and reads its resident memory.
-func rssBench(r *Report, cfg runConfig, dir string) error {
-	for round := range cfg.rounds {
-		for _, side := range sidesFor(round) {
-			var s *server
-			var err error
-			if side == Pondfs {
-				s, err = startPondd(cfg.pondd, filepath.Join(dir, "pond-rss"))
-			} else {
-				s, err = startMemfs(filepath.Join(dir, "ref-rss"))
-			}
-			if err != nil {
-				return err
-			}
-			time.Sleep(idleSettle)
-			rss, err := procStatus(s.pid(), "VmRSS")
-			err = errors.Join(err, s.stop())
-			if err != nil {
-				return err
-			}
-			r.Sample("tree.rss", side, float64(rss)/(1<<20))
+// rssFigure starts pondd and the reference file system afresh, lets
+// each idle, and reads its resident memory.
+func rssFigure(b *bench, f *figDef, round int) error {
+	return b.eachSide(f, round, func(side Side) (float64, error) {
+		var s *server
+		var err error
+		if side == Pondfs {
+			s, err = startPondd(b.cfg.pondd, filepath.Join(b.dir, "pond-rss"))
+		} else {
+			s, err = startMemfs(filepath.Join(b.dir, "ref-rss"))
 		}
-	}
-	return nil
+		if err != nil {
+			return 0, err
+		}
+		time.Sleep(idleSettle)
+		rss, err := procStatus(s.pid(), "VmRSS")
+		return float64(rss) / (1 << 20), errors.Join(err, s.stop())
+	})
 }
 
 // shrinkPool is the pool the shrink figure grows and shrinks, and
@@ -695,12 +595,12 @@ const (
 	shrinkBuffers = 16384 // 32 MiB
 )
 
-// shrinkBench grows a pool by tens of MiB, writes into every new slab
+// shrinkFigure grows a pool by tens of MiB, writes into every new slab
 // through the arena (so that the memory is really there), and shrinks it
 // back: the memory the memfd gave back is the pondfs side, the memory it
 // had grown by the reference.
-func shrinkBench(r *Report, cfg runConfig, dir string) (err error) {
-	pd, err := startPondd(cfg.pondd, filepath.Join(dir, "pond-shrink"))
+func shrinkFigure(b *bench, f *figDef, round int) (err error) {
+	pd, err := startPondd(b.cfg.pondd, filepath.Join(b.dir, "pond-shrink"))
 	if err != nil {
 		return err
 	}
@@ -718,42 +618,39 @@ func shrinkBench(r *Report, cfg runConfig, dir string) (err error) {
 	if min0 == "" {
 		return fmt.Errorf("%s/stats has no min", pool)
 	}
-	for range cfg.rounds {
-		before, err := slabs(filepath.Join(pool, "slabs"))
-		if err != nil {
-			return err
-		}
-		a0, err := allocated(memfd)
-		if err != nil {
-			return err
-		}
-		if err := writeCtl(filepath.Join(pool, "ctl"), fmt.Sprintf("min %d", shrinkBuffers)); err != nil {
-			return err
-		}
-		after, err := slabs(filepath.Join(pool, "slabs"))
-		if err != nil {
-			return err
-		}
-		if err := touchSlabs(filepath.Join(pd.dir, "arena"), after, before); err != nil {
-			return err
-		}
-		a1, err := allocated(memfd)
-		if err != nil {
-			return err
-		}
-		if err := writeCtl(filepath.Join(pool, "ctl"), "min "+min0); err != nil {
-			return err
-		}
-		if err := writeCtl(filepath.Join(pool, "ctl"), "shrink"); err != nil {
-			return err
-		}
-		a2, err := allocated(memfd)
-		if err != nil {
-			return err
-		}
-		r.Sample("tree.shrink", Reference, float64(a1-a0)/(1<<20))
-		r.Sample("tree.shrink", Pondfs, float64(a1-a2)/(1<<20))
+	before, err := slabs(filepath.Join(pool, "slabs"))
+	if err != nil {
+		return err
 	}
+	a0, err := allocated(memfd)
+	if err != nil {
+		return err
+	}
+	if err := writeCtl(filepath.Join(pool, "ctl"), fmt.Sprintf("min %d", shrinkBuffers)); err != nil {
+		return err
+	}
+	after, err := slabs(filepath.Join(pool, "slabs"))
+	if err != nil {
+		return err
+	}
+	if err := touchSlabs(filepath.Join(pd.dir, "arena"), after, before); err != nil {
+		return err
+	}
+	a1, err := allocated(memfd)
+	if err != nil {
+		return err
+	}
+	for _, cmd := range []string{"min " + min0, "shrink"} {
+		if err := writeCtl(filepath.Join(pool, "ctl"), cmd); err != nil {
+			return err
+		}
+	}
+	a2, err := allocated(memfd)
+	if err != nil {
+		return err
+	}
+	b.r.Sample(f.id, Reference, float64(a1-a0)/(1<<20))
+	b.r.Sample(f.id, Pondfs, float64(a1-a2)/(1<<20))
 	return nil
 }
 
