@@ -23,6 +23,12 @@ import (
 //
 // waits at most five seconds for a frame. The stream ends (a read returns
 // 0) once the device is gone and nothing newer is queued.
+//
+// The open is seekable, within the last lines it returned: head and
+// bash's read take more than they use from a regular file and seek back
+// to the end of what they used (head fails if it cannot), so a read at an
+// offset already returned gives those bytes again, and only a read at the
+// end waits for new frames.
 type nextFile struct {
 	fs.Inode
 	t    *Tree
@@ -37,14 +43,14 @@ var (
 	_ fs.FileReader    = (*nextHandle)(nil)
 )
 
-// Open starts a cursor before every queued frame. Like capture, the open
-// is a stream with nothing cached.
+// Open starts a cursor before every queued frame. Direct I/O sends every
+// read here, with its offset, instead of to a cache.
 func (n *nextFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, n.t.fail("open "+n.Path(nil)+" for writing", errReadOnly)
 	}
 	h := &nextHandle{n: n, turn: make(chan struct{}, 1)}
-	return h, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_STREAM | fuse.FOPEN_NONSEEKABLE, 0
+	return h, fuse.FOPEN_DIRECT_IO, 0
 }
 
 func (n *nextFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -57,21 +63,26 @@ func (n *nextFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAtt
 	return n.t.fail("setattr "+n.Path(nil), errNotPermitted)
 }
 
-// nextHandle is one open's cursor.
+// nextHistory is how many bytes of lines an open keeps for reading again
+// after a seek back: far more than head or bash's read ever give back.
+const nextHistory = 64 << 10
+
+// nextHandle is one open's cursor and the lines it returned lately.
 type nextHandle struct {
 	n *nextFile
-	// turn is held by the read in progress, which alone moves last: a
-	// channel rather than a mutex, so that a read waiting its turn can be
-	// interrupted too.
-	turn    chan struct{}
-	last    uint64 // the newest frame turned into lines
-	pending []byte // lines made and not yet read (bash's read takes a byte at a time)
+	// turn is held by the read in progress, which alone uses the fields
+	// below: a channel rather than a mutex, so that a read waiting its
+	// turn can be interrupted too.
+	turn chan struct{}
+	last uint64 // the newest frame turned into a line
+	out  []byte // the latest lines returned, ending at the open's end
+	base int64  // the offset of out[0]
 }
 
-// Read returns the lines of the frames after the cursor that fit in dest,
-// waiting for one; the offset means nothing in a stream.
+// Read returns the open's lines from off, waiting for a frame when off is
+// at their end.
 func (h *nextHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	out, err := h.read(ctx, dest)
+	out, err := h.read(ctx, dest, off)
 	switch {
 	case errors.Is(err, io.EOF):
 		return fuse.ReadResultData(nil), 0
@@ -81,25 +92,40 @@ func (h *nextHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	return fuse.ReadResultData(out), 0
 }
 
-func (h *nextHandle) read(ctx context.Context, dest []byte) ([]byte, error) {
+func (h *nextHandle) read(ctx context.Context, dest []byte, off int64) ([]byte, error) {
 	select {
 	case h.turn <- struct{}{}:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for another read of the same descriptor: %w", ctx.Err())
 	}
 	defer func() { <-h.turn }()
-	if len(h.pending) == 0 {
-		seqs, err := h.n.port.SeqsAfter(ctx, h.last, nil)
-		if err != nil {
+	end := h.base + int64(len(h.out))
+	if off < h.base || off > end {
+		return nil, fmt.Errorf("%w: offset %d outside the lines kept, %d to %d", errInvalid, off, h.base, end)
+	}
+	if off == end {
+		if err := h.more(ctx); err != nil {
 			return nil, err
 		}
-		for _, s := range seqs {
-			h.pending = strconv.AppendUint(h.pending, s, 10)
-			h.pending = append(h.pending, '\n')
-			h.last = s
-		}
 	}
-	n := copy(dest, h.pending)
-	h.pending = h.pending[:copy(h.pending, h.pending[n:])]
-	return dest[:n], nil
+	return window(h.out, off-h.base, len(dest)), nil
+}
+
+// more waits for frames after the cursor and adds their lines, dropping
+// the oldest lines beyond nextHistory.
+func (h *nextHandle) more(ctx context.Context) error {
+	seqs, err := h.n.port.SeqsAfter(ctx, h.last, nil)
+	if err != nil {
+		return err
+	}
+	if drop := len(h.out) - nextHistory; drop > 0 {
+		h.out = h.out[:copy(h.out, h.out[drop:])]
+		h.base += int64(drop)
+	}
+	for _, s := range seqs {
+		h.out = strconv.AppendUint(h.out, s, 10)
+		h.out = append(h.out, '\n')
+		h.last = s
+	}
+	return nil
 }
