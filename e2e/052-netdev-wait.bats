@@ -25,8 +25,10 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 	read -r -t 5 seq <&4 || die "no seq for the fourth frame"
 	assert "$seq" == 4 "the cursor goes on"
 	exec 4<&-
-	seq=$(timeout 5 head -n1 "$MNT/netdev/tap0/next")
-	assert "$seq" == 1 "a new open starts before every queued frame"
+	run_x timeout 5 head -n1 "$MNT/netdev/tap0/next"
+	assert "$output" == 1 "a new open starts before every queued frame (and head exits 0, silent)"
+	run_x timeout 5 head -n2 "$MNT/netdev/tap0/next"
+	assert "$(echo $output)" == "1 2" "head -n2"
 	assert "$(cat "$MNT/netdev/tap0/rx/4/data")" == "late" "the frame of the seq"
 }
 
@@ -58,4 +60,49 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 	assert "$a $b" == "4 5" "seqs after drops"
 	exec 4<&-
 	run_x 1 bash -c "echo x > $MNT/netdev/tap0/next"
+}
+
+@test "filter: with udp port 9999 only that frame comes; IPv6 chatter and port 9998 are filtered and counted" {
+	start_pondd_taps --tap tap0
+	f=$MNT/netdev/tap0/filter
+	assert "$(cat "$f")" == "" "filter before any is set"
+	tcpdump -ddd 'udp port 9999' 2>/dev/null >"$f"
+	assert "$(cat "$f")" == "$(tcpdump -ddd 'udp port 9999' 2>/dev/null)" "filter read back"
+	# The kernel's own IPv6 traffic (neighbour discovery, MLD) starts
+	# when the link gets IPv6.
+	sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
+	kernel_side tap0
+	wait_for 10 stat_at_least "$MNT/netdev/tap0/stats" rx_filtered 1
+	chatter=$(stat_of "$MNT/netdev/tap0/stats" rx_filtered)
+	udp_to_peer "not for us" 1 9998
+	udp_to_peer "hello" 1 9999
+	wait_for 10 stat_is "$MNT/netdev/tap0/stats" rx_packets 1
+	wait_for 10 stat_at_least "$MNT/netdev/tap0/stats" rx_filtered $((chatter + 1))
+	run_x ls "$MNT/netdev/tap0/rx"
+	assert "$output" == "1" "rx/"
+	assert "$(cat "$MNT/netdev/tap0/rx/1/data")" == "hello" "the one frame"
+	assert "$(stat_of "$MNT/netdev/tap0/stats" rx_packets)" -eq 1 "rx_packets"
+}
+
+@test "filter: bad programs fail with EINVAL, logged, and the old filter stays; an empty write removes it" {
+	start_pondd_taps --tap tap0
+	f=$MNT/netdev/tap0/filter
+	tcpdump -ddd 'udp port 9999' 2>/dev/null >"$f"
+	want=$(cat "$f")
+	for bad in 'garbage\n' '1\n6 0 0 0\n6 0 0 0\n' '1\n6 0 0\n' '1\n0 0 0 0\n' '0\n' '1\n6 0 0 4294967296\n'; do
+		run_x 1 bash -c "printf '$bad' > $f"
+		assert "$output" =~ "Invalid argument" "error of: printf '$bad'"
+		assert "$(cat "$f")" == "$want" "filter after printf '$bad'"
+	done
+	assert "$(grep -c "write netdev/tap0/filter" "$PONDD_LOG")" -eq 6 "log lines"
+	grep -q "bad filter program" "$PONDD_LOG" || die "no reason logged"
+	# A program cut short fails at close, where python sees it.
+	run_x 1 "$PYTHON3" -c "f = open('$f', 'w'); f.write('2\n6 0 0 0\n'); f.close()"
+	assert "$output" =~ "Invalid argument" "close of a program cut short"
+	assert "$(cat "$f")" == "$want" "filter after a program cut short"
+	echo >"$f"
+	assert "$(cat "$f")" == "" "filter after an empty write"
+	kernel_side tap0
+	udp_to_peer "through" 1 9998
+	wait_for 10 stat_is "$MNT/netdev/tap0/stats" rx_packets 1
 }

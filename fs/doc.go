@@ -7,7 +7,7 @@
 //	pools/<size>/{stats,slabs,ctl}         one per pool; fixed with the pond
 //	accounts/<name>/{stats,limit}          one per account, as accounts appear
 //	chains/new  chains/<id>/               one chain directory per chain
-//	netdev/<if>/{stats,tx,inject,capture,next}  one per device; fixed with the tree
+//	netdev/<if>/{stats,tx,inject,capture,next,filter}  one per device; fixed with the tree
 //	netdev/<if>/rx/<seq>/                  one chain directory per queued frame
 //
 // The skeleton is static: the root builds it in OnAdd from persistent

@@ -71,8 +71,11 @@ func errnoOf(err error) syscall.Errno {
 		return syscall.EEXIST
 	case errors.Is(err, errNameTooLong):
 		return syscall.ENAMETOOLONG
-	case errors.Is(err, netdev.ErrFrameSize), errors.Is(err, netdev.ErrPcapFormat):
+	case errors.Is(err, netdev.ErrFrameSize), errors.Is(err, netdev.ErrPcapFormat),
+		errors.Is(err, netdev.ErrBadFilter), errors.Is(err, netdev.ErrFilterIncomplete):
 		return syscall.EINVAL
+	case errors.Is(err, errors.ErrUnsupported):
+		return syscall.EOPNOTSUPP
 	case errors.Is(err, netdev.ErrNoFrame), errors.Is(err, errNoDevice):
 		return syscall.ENOENT
 	case errors.Is(err, netdev.ErrBusy):

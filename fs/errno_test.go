@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pondfs/pondfs/netdev"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -26,6 +27,10 @@ func TestErrnoOf(t *testing.T) {
 		{wrap(pond.ErrTooLarge), syscall.EFBIG},
 		{wrap(errReadOnly), syscall.EACCES},
 		{wrap(errNotPermitted), syscall.EPERM},
+		{wrap(fmt.Errorf("%w (%w)", pond.ErrExhausted, pond.ErrInjected)), syscall.ENOBUFS},
+		{wrap(netdev.ErrBadFilter), syscall.EINVAL},
+		{wrap(netdev.ErrFilterIncomplete), syscall.EINVAL},
+		{wrap(errors.ErrUnsupported), syscall.EOPNOTSUPP},
 		{wrap(&fs.PathError{Op: "open", Path: "x", Err: syscall.ENOSPC}), syscall.ENOSPC},
 		{wrap(errors.New("something else")), syscall.EIO},
 	} {

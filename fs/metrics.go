@@ -73,6 +73,7 @@ var metricHelp = map[string]string{
 	"pond_netdev_tx_errors":         "Frames the device refused.",
 	"pond_netdev_rx_queue":          "Received frames queued now.",
 	"pond_netdev_rx_queue_max":      "Received frames the queue holds before it drops the oldest.",
+	"pond_netdev_rx_filtered":       "Frames the kernel dropped before pondd read them: rejected by the filter, or the TAP's queue was full.",
 	"pond_netdev_up":                "1 while the device receives, 0 once it is gone.",
 	"pond_netdev_capture_lost":      "Frames captures of the device lost because their reader was too slow.",
 }

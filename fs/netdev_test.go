@@ -23,7 +23,7 @@ func TestNetdevLayoutAndStats(t *testing.T) {
 	var want []string
 	want = append(want, ".:755")
 	for _, d := range []string{"mem0", "mem1"} {
-		want = append(want, "./"+d+":755", "./"+d+"/capture:400", "./"+d+"/inject:200", "./"+d+"/next:444",
+		want = append(want, "./"+d+":755", "./"+d+"/capture:400", "./"+d+"/filter:644", "./"+d+"/inject:200", "./"+d+"/next:444",
 			"./"+d+"/rx:755", "./"+d+"/stats:444", "./"+d+"/tx:200")
 	}
 	if !slices.Equal(got, want) {
@@ -31,7 +31,7 @@ func TestNetdevLayoutAndStats(t *testing.T) {
 	}
 	stats := m.sh(t, "cat netdev/mem0/stats")
 	names := []string{"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors",
-		"rx_queue", "rx_queue_max", "up", "capture_lost"}
+		"rx_queue", "rx_queue_max", "rx_filtered", "up", "capture_lost"}
 	if got := statsNames(t, stats); !slices.Equal(got, names) {
 		t.Errorf("stats names:\n got %q\nwant %q", got, names)
 	}

@@ -106,7 +106,9 @@ chains/     packet buffers: each chain a directory of files
             buffers
 netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
   stats     rx_packets, rx_bytes, rx_dropped, tx_packets, tx_bytes,
-            tx_errors, rx_queue, rx_queue_max, up (0 once the device is
+            tx_errors, rx_queue, rx_queue_max, rx_filtered (frames the
+            kernel dropped before pondd read them: rejected by filter, or
+            the TAP's queue was full), up (0 once the device is
             gone), capture_lost
   rx/SEQ/   each received frame still queued, oldest first, numbered from 1;
             a chain directory like those in chains/: data is the innermost
@@ -128,6 +130,13 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
             the wait); frames dropped before it returned them are skipped
               seq=$(timeout 5 head -n1 netdev/tap0/next)
               exec 4<netdev/tap0/next; read -t 5 seq <&4
+  filter    the device's receive filter, run by the kernel on the TAP, as
+            tcpdump -ddd prints it; frames it rejects never reach the pond
+              tcpdump -ddd 'udp port 9999' > netdev/tap0/filter
+              cat netdev/tap0/filter              the program, empty if none
+              echo > netdev/tap0/filter           remove it
+            it is attached when the file is closed; a bad program fails
+            (Invalid argument) and the old filter stays
   tx        each write is one Ethernet frame, sent on the device
               xxd -r -p frame.hex > netdev/tap0/tx
               printf '\x02\x00...' > netdev/tap0/tx

@@ -21,4 +21,10 @@ var (
 	// ErrNoFrame: no received frame of that sequence number is queued
 	// (never received, consumed, or dropped). ENOENT.
 	ErrNoFrame = errors.New("netdev: no such frame")
+	// ErrBadFilter: a filter program that is malformed or that the kernel
+	// refuses. EINVAL.
+	ErrBadFilter = errors.New("netdev: bad filter program")
+	// ErrFilterIncomplete: a filter program with fewer instructions than
+	// its count line says. EINVAL once no more can come.
+	ErrFilterIncomplete = errors.New("netdev: filter program cut short")
 )

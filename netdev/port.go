@@ -246,6 +246,7 @@ func (p *Port) Stats() Stats {
 		TxPackets: p.stats.txPackets.Load(), TxBytes: p.stats.txBytes.Load(),
 		TxErrors: p.stats.txErrors.Load(),
 		RxQueue:  uint64(queued), RxQueueMax: uint64(p.capacity),
+		RxFiltered: p.filterDrops(),
 	}
 }
 

@@ -492,7 +492,7 @@ func TestNewPortAccount(t *testing.T) {
 }
 
 func TestStatsFields(t *testing.T) {
-	s := Stats{1, 2, 3, 4, 5, 6, 7, 8}
+	s := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	var names []string
 	for i, f := range s.Fields() {
 		names = append(names, f.Name)
@@ -500,7 +500,7 @@ func TestStatsFields(t *testing.T) {
 			t.Errorf("%s = %d, want %d", f.Name, f.Value, i+1)
 		}
 	}
-	want := []string{"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors", "rx_queue", "rx_queue_max"}
+	want := []string{"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors", "rx_queue", "rx_queue_max", "rx_filtered"}
 	if !slices.Equal(names, want) {
 		t.Errorf("fields %v, want %v", names, want)
 	}

@@ -22,6 +22,10 @@ type Stats struct {
 	// RxQueue is how many received frames are queued now, RxQueueMax how
 	// many the queue holds (--rx-queue).
 	RxQueue, RxQueueMax uint64
+	// RxFiltered counts the frames the device's kernel dropped before the
+	// port could read them: those its filter rejected (and any that found
+	// its kernel queue full). 0 for a device without a kernel.
+	RxFiltered uint64
 }
 
 // Fields lists the snapshot as SPEC.md's netdev/<if>/stats names it.
@@ -31,6 +35,7 @@ func (s Stats) Fields() []pond.Field {
 		{Name: "rx_dropped", Value: s.RxDropped}, {Name: "tx_packets", Value: s.TxPackets},
 		{Name: "tx_bytes", Value: s.TxBytes}, {Name: "tx_errors", Value: s.TxErrors},
 		{Name: "rx_queue", Value: s.RxQueue}, {Name: "rx_queue_max", Value: s.RxQueueMax},
+		{Name: "rx_filtered", Value: s.RxFiltered},
 	}
 }
 

@@ -48,6 +48,12 @@ type TAP struct {
 
 	maxFrame atomic.Int64
 
+	// dropBase is the kernel's count of the device's transmit drops when
+	// we opened it, which FilterDrops counts from.
+	dropBase uint64
+	filterMu sync.Mutex // serialises SetFilter and guards filter
+	filter   Filter     // the program attached, nil when none
+
 	// users counts the Reads and Writevs using fd, with closedBit set once
 	// Close began: no call starts after it, and fd is closed only when the
 	// last one has left, so a call never reaches a descriptor number that
@@ -102,6 +108,7 @@ func OpenTAP(name string) (*TAP, error) {
 		t.Close()
 		return nil, fmt.Errorf("open tap %s: %w", name, err)
 	}
+	t.dropBase, _ = txDropped(name) // no counters: count from 0
 	return t, nil
 }
 

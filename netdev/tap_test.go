@@ -36,6 +36,7 @@ func TestTAP(t *testing.T) {
 	t.Run("Persistent", testTAPPersistent)
 	t.Run("ReceiveAndSend", testTAPReceiveAndSend)
 	t.Run("DeviceGone", testTAPDeviceGone)
+	t.Run("Filter", testTAPFilter)
 }
 
 // inPrivateNetns reports whether the test runs in the child: then it has
