@@ -72,7 +72,8 @@ func errnoOf(err error) syscall.Errno {
 	case errors.Is(err, errNameTooLong):
 		return syscall.ENAMETOOLONG
 	case errors.Is(err, netdev.ErrFrameSize), errors.Is(err, netdev.ErrPcapFormat),
-		errors.Is(err, netdev.ErrBadFilter), errors.Is(err, netdev.ErrFilterIncomplete):
+		errors.Is(err, netdev.ErrBadFilter), errors.Is(err, netdev.ErrFilterIncomplete),
+		errors.Is(err, netdev.ErrRingIndex):
 		return syscall.EINVAL
 	case errors.Is(err, errors.ErrUnsupported):
 		return syscall.EOPNOTSUPP
@@ -80,6 +81,8 @@ func errnoOf(err error) syscall.Errno {
 		return syscall.ENOENT
 	case errors.Is(err, netdev.ErrBusy):
 		return syscall.EBUSY
+	case errors.Is(err, netdev.ErrNotSupported):
+		return syscall.EOPNOTSUPP
 	case errors.Is(err, netdev.ErrDeviceGone), errors.Is(err, netdev.ErrClosed):
 		return syscall.EIO
 	case errors.Is(err, errWriteOnly):

@@ -43,7 +43,7 @@ func newDevices(ports []*netdev.Port) ([]*device, error) {
 	return devices, nil
 }
 
-// addNetdev adds netdev/<if>/{stats,tx,inject,capture,next,filter,rx/} for every
+// addNetdev adds netdev/<if>/{stats,tx,inject,capture,next,filter,rx/,rings/} for every
 // device. The devices are fixed when the tree is made, so this part of the
 // skeleton is static; a device that goes away keeps its directory.
 func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
@@ -56,6 +56,9 @@ func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
 		addFile(ctx, dd, "next", &nextFile{t: t, port: d.port})
 		addFile(ctx, dd, "filter", &filterFile{t: t, port: d.port})
 		addDir(ctx, dd, "rx", newRxDir(t, d.port))
+		rings := addDir(ctx, dd, "rings", &dirNode{t: t})
+		addFile(ctx, rings, "rx", &ringFile{t: t, port: d.port, kind: netdev.RxRing})
+		addFile(ctx, rings, "tx", &ringFile{t: t, port: d.port, kind: netdev.TxRing})
 	}
 }
 

@@ -24,6 +24,7 @@ func TestNetdevLayoutAndStats(t *testing.T) {
 	want = append(want, ".:755")
 	for _, d := range []string{"mem0", "mem1"} {
 		want = append(want, "./"+d+":755", "./"+d+"/capture:400", "./"+d+"/filter:644", "./"+d+"/inject:200", "./"+d+"/next:444",
+			"./"+d+"/rings:755", "./"+d+"/rings/rx:600", "./"+d+"/rings/tx:600",
 			"./"+d+"/rx:755", "./"+d+"/stats:444", "./"+d+"/tx:200")
 	}
 	if !slices.Equal(got, want) {

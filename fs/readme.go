@@ -148,6 +148,15 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
               tcpdump -n -r netdev/tap0/capture
             a reader slower than the frames loses some, counted in
             capture_lost; the device never waits for it
+  rings/rx  open (read-write) to attach a zero-copy receive ring, rings/tx
+  rings/tx  a transmit ring; the ring lives until the file is closed (or
+            its program dies), one of each kind per device (Device or
+            resource busy), only with arena_zero_copy 1 (else Operation
+            not supported); the first read gives the ring's layout in the
+            arena (header_offset, slots, slot_size, each field's offset);
+            later reads wait for work and say how much ("<n>": frames to
+            consume on rx, free slots on tx); a write to rings/tx sends
+            every frame produced since the last; see README.md, "Rings"
 
 A failed write says why in pondd's log, and returns a plain error:
   Invalid argument      a malformed command or number
@@ -160,6 +169,8 @@ A failed write says why in pondd's log, and returns a plain error:
   No buffer space       the pond could not supply buffers in time
   Disk quota exceeded   the account (accounts/fs for chains) is at its limit
   Input/output error    the device is gone, or refused the frame
+  Device or resource busy  a ring of that kind is attached to the device
+  Operation not supported  a ring without zero copy (arena_zero_copy 0)
 `
 
 // readme produces the tree's README.

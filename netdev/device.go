@@ -42,3 +42,19 @@ type Device interface {
 	// A TAP this process created goes away; one it attached to stays.
 	Close() error
 }
+
+// pollReader is a Device whose read is two steps: a read that never
+// waits, and a wait for a frame that holds no buffer. The port receives
+// through them, so that nothing it has lent to the device (a ring's slot)
+// sits in a read waiting for traffic, and so that a ring attached while
+// the device is idle takes the very next frame. TAP and MemDevice are
+// pollReaders; the port falls back to Read, and refuses rings, for
+// another Device.
+type pollReader interface {
+	// readNow reads one frame into p as Device.Read does, or returns
+	// errNotReady at once when the device has none.
+	readNow(p []byte) (int, error)
+	// waitFrame blocks until the device may have a frame, has failed
+	// (the next readNow says how), or is closed (ErrClosed).
+	waitFrame() error
+}

@@ -28,3 +28,15 @@ var (
 	// its count line says. EINVAL once no more can come.
 	ErrFilterIncomplete = errors.New("netdev: filter program cut short")
 )
+
+// errNotReady: a pollReader's readNow found no frame.
+var errNotReady = errors.New("netdev: no frame ready")
+
+// Ring errors. Each stands for the errno beside it.
+var (
+	// ErrNotSupported: the device cannot carry a ring. EOPNOTSUPP.
+	ErrNotSupported = errors.New("netdev: not supported")
+	// ErrRingIndex: a ring's index, as the program wrote it, is further
+	// from pondd's than the ring has slots. EINVAL.
+	ErrRingIndex = errors.New("netdev: ring index out of range")
+)

@@ -1,6 +1,7 @@
 package netdev
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,10 @@ type MemDevice struct {
 	once     sync.Once
 }
 
-var _ Device = (*MemDevice)(nil)
+var (
+	_ Device     = (*MemDevice)(nil)
+	_ pollReader = (*MemDevice)(nil)
+)
 
 // memQueue is a bounded ring of frames, each in a buffer of maxFrame bytes
 // made once, so that neither end allocates per frame.
@@ -73,26 +77,44 @@ func (d *MemDevice) Dropped() uint64 { return d.in.dropped.Load() }
 // Read reads the oldest frame queued for this end; see Device.Read.
 func (d *MemDevice) Read(p []byte) (int, error) {
 	for {
-		if isClosed(d.closed) {
-			return 0, fmt.Errorf("read %s: %w", d.name, ErrClosed)
+		n, err := d.readNow(p)
+		if !errors.Is(err, errNotReady) {
+			return n, err
 		}
-		n, ok, err := d.in.pop(p)
-		if ok {
-			if err != nil {
-				return 0, fmt.Errorf("read %s: %w", d.name, err)
-			}
-			return n, nil
-		}
-		select {
-		case <-d.closed:
-			return 0, fmt.Errorf("read %s: %w", d.name, ErrClosed)
-		case <-d.peer.closed:
-			if d.in.empty() {
-				return 0, fmt.Errorf("read %s: peer closed: %w", d.name, ErrDeviceGone)
-			}
-		case <-d.in.ready:
+		if err := d.waitFrame(); err != nil {
+			return 0, err
 		}
 	}
+}
+
+// readNow reads the oldest frame queued for this end as Read does, or
+// returns errNotReady at once when none is.
+func (d *MemDevice) readNow(p []byte) (int, error) {
+	if isClosed(d.closed) {
+		return 0, fmt.Errorf("read %s: %w", d.name, ErrClosed)
+	}
+	n, ok, err := d.in.pop(p)
+	switch {
+	case ok && err != nil:
+		return 0, fmt.Errorf("read %s: %w", d.name, err)
+	case ok:
+		return n, nil
+	case isClosed(d.peer.closed):
+		return 0, fmt.Errorf("read %s: peer closed: %w", d.name, ErrDeviceGone)
+	}
+	return 0, errNotReady
+}
+
+// waitFrame blocks until a frame may be queued for this end, or either
+// end closes; see pollReader.
+func (d *MemDevice) waitFrame() error {
+	select {
+	case <-d.closed:
+		return fmt.Errorf("read %s: %w", d.name, ErrClosed)
+	case <-d.peer.closed:
+	case <-d.in.ready:
+	}
+	return nil
 }
 
 // Writev queues one frame, the concatenation of iov, for the peer to read;

@@ -96,6 +96,11 @@ type Port struct {
 	// tap is dev when it is a TAP, which Send calls directly; see
 	// transmitTAP.
 	tap *TAP
+	// poll is dev when it reads in two steps (a TAP, a MemDevice): the
+	// receiver then waits for frames holding no buffer, and rings work.
+	poll pollReader
+	// rings are the rings attached, by RingKind; nil when none is.
+	rings [ringKinds]atomic.Pointer[Ring]
 
 	txMu  sync.Mutex
 	txIov [][]byte // Send's iovec for devices other than a TAP; guarded by txMu
@@ -149,6 +154,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		q:        newRxQueue(cfg.RxQueue),
 	}
 	port.tap, _ = dev.(*TAP)
+	port.poll, _ = dev.(pollReader)
 	if port.headroom > port.maxBuf {
 		return nil, fmt.Errorf("new port %s: headroom %d exceeds the largest buffer %d: %w",
 			dev.Name(), port.headroom, port.maxBuf, pond.ErrInvalid)
@@ -241,7 +247,7 @@ func (p *Port) Stats() Stats {
 	queued, q := p.q.n, p.qcnt
 	p.mu.Unlock()
 	return Stats{
-		RxPackets: q.packets, RxBytes: q.bytes,
+		RxPackets: q.packets + p.stats.rxRingPackets.Load(), RxBytes: q.bytes + p.stats.rxRingBytes.Load(),
 		RxDropped: p.stats.rxDropped.Load() + q.dropped,
 		TxPackets: p.stats.txPackets.Load(), TxBytes: p.stats.txBytes.Load(),
 		TxErrors: p.stats.txErrors.Load(),
@@ -254,7 +260,8 @@ func (p *Port) Stats() Stats {
 // goroutine at once), frees every queued frame and ends every capture's
 // stream (its reader gets io.EOF after the frames it holds). A frame
 // borrowed through With at that moment is freed when With returns;
-// chains handed out by Take stay their owner's. Close is idempotent and
+// chains handed out by Take stay their owner's. Rings still attached are
+// closed (their buffers go back to the pond). Close is idempotent and
 // returns the device's Close error.
 func (p *Port) Close() error {
 	p.closeOnce.Do(func() {
@@ -266,6 +273,11 @@ func (p *Port) Close() error {
 		}
 		p.mu.Unlock()
 		p.endCaptures()
+		for i := range p.rings {
+			if r := p.rings[i].Load(); r != nil {
+				r.Close()
+			}
+		}
 	})
 	return p.closeErr
 }

@@ -15,7 +15,7 @@ func (p *Port) receive() {
 	for {
 		err := p.receiveOne()
 		switch {
-		case err == nil:
+		case err == nil, errors.Is(err, errNotReady):
 		case errors.Is(err, ErrFrameSize):
 			p.drop(err)
 		case errors.Is(err, ErrClosed):
@@ -43,13 +43,16 @@ func (p *Port) receiverDone() {
 }
 
 // receiveOne reads one frame into the staged frame's buffer and queues
-// it. It never waits for memory: when the pond or the account has no
+// it, or into the receive ring when one is attached. It never waits for memory: when the pond or the account has no
 // buffer, the frame is read into the scratch buffer instead (see
 // receiveScratch).
 //
 // The receiver stages its buffer before the frame arrives, so while it
 // waits it holds one buffer more than the queue does.
 func (p *Port) receiveOne() error {
+	if r := p.rings[RxRing].Load(); r != nil {
+		return r.receive()
+	}
 	need := p.dev.MaxFrame() + 1 // Device.Read's byte to spare
 	room := min(p.headroom, p.maxBuf-need)
 	if room < 0 {
@@ -59,11 +62,28 @@ func (p *Port) receiveOne() error {
 	if err := p.stage(room + need); err != nil {
 		return p.receiveScratch(room, need, fmt.Errorf("receive on %s: %w", p.Name(), err))
 	}
-	n, err := p.dev.Read(p.next.buf.Bytes()[room:])
+	n, err := p.read(p.next.buf.Bytes()[room:])
 	if err != nil {
 		return err
 	}
 	return p.queue(room, n)
+}
+
+// read reads one frame into b. From a pollReader it reads without
+// waiting and, when the device has no frame, waits for one holding no
+// buffer and returns errNotReady: the caller then decides afresh where
+// the frame goes, since a ring may have been attached meanwhile.
+func (p *Port) read(b []byte) (int, error) {
+	if p.poll == nil {
+		return p.dev.Read(b)
+	}
+	n, err := p.poll.readNow(b)
+	if errors.Is(err, errNotReady) {
+		if werr := p.poll.waitFrame(); werr != nil {
+			return 0, werr
+		}
+	}
+	return n, err
 }
 
 // stage gives the staged frame the buffer the pond gives for size bytes,
@@ -101,7 +121,7 @@ func (p *Port) stagedClass(size int) int {
 // is in: memory freed while the receiver waited for the frame saves it,
 // at the cost of one copy. Otherwise the frame is dropped.
 func (p *Port) receiveScratch(room, need int, reason error) error {
-	n, err := p.dev.Read(p.scratch)
+	n, err := p.read(p.scratch)
 	if err != nil {
 		return err
 	}
@@ -118,7 +138,7 @@ func (p *Port) receiveScratch(room, need int, reason error) error {
 // take precedence, so that a closed or vanished device still stops the
 // receiver.
 func (p *Port) discard(reason error) error {
-	if _, err := p.dev.Read(p.scratch); err != nil {
+	if _, err := p.read(p.scratch); err != nil {
 		return err
 	}
 	p.drop(reason)

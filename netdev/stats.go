@@ -8,12 +8,13 @@ import (
 
 // Stats is a snapshot of one port's counters.
 type Stats struct {
-	// RxPackets and RxBytes count the frames queued (each got a sequence
-	// number) and their bytes.
+	// RxPackets and RxBytes count the frames received: queued (each got a
+	// sequence number) or put in a receive ring; and their bytes.
 	RxPackets, RxBytes uint64
 	// RxDropped counts received frames lost: read while the pond or the
 	// port's account had no buffer, too long for the buffer they were read
-	// into, or dropped from a full queue as the oldest.
+	// into, dropped from a full queue as the oldest, or arrived while the
+	// receive ring was full.
 	RxDropped uint64
 	// TxPackets and TxBytes count the frames the device took; TxErrors
 	// those it refused (a frame of a bad size is refused before the device
@@ -42,7 +43,8 @@ func (s Stats) Fields() []pond.Field {
 // counters are a port's live counters that are not the queue's; the
 // queue keeps its own under Port.mu (queueCounters).
 type counters struct {
-	rxDropped                    atomic.Uint64 // frames lost before the queue
+	rxDropped                    atomic.Uint64 // frames lost before the queue or ring
+	rxRingPackets, rxRingBytes   atomic.Uint64 // frames put in a receive ring
 	txPackets, txBytes, txErrors atomic.Uint64
 }
 

@@ -64,7 +64,10 @@ type TAP struct {
 	closeOnce sync.Once
 }
 
-var _ Device = (*TAP)(nil)
+var (
+	_ Device     = (*TAP)(nil)
+	_ pollReader = (*TAP)(nil)
+)
 
 // closedBit marks TAP.users once Close has begun.
 const closedBit = 1 << 62
@@ -263,23 +266,66 @@ func (t *TAP) refreshMTU() error {
 // reported as ErrFrameSize (and MaxFrame is read again, in case the MTU
 // grew) instead of being returned.
 func (t *TAP) Read(p []byte) (int, error) {
+	for {
+		n, err := t.readNow(p)
+		if !errors.Is(err, errNotReady) {
+			return n, err
+		}
+		if err := t.waitFrame(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// readNow reads one frame into p as Read does, with one read(2) that
+// never waits: errNotReady when the TAP holds no frame.
+func (t *TAP) readNow(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, fmt.Errorf("read %s: empty buffer: %w", t.name, ErrFrameSize)
 	}
 	if !t.enter() {
 		return 0, fmt.Errorf("read %s: %w", t.name, ErrClosed)
 	}
-	n, err := t.rawIO(unix.SYS_READ, unsafe.Pointer(unsafe.SliceData(p)), len(p), unix.POLLIN)
+	n, err := t.rawRead(p)
 	t.leave()
-	if err != nil {
+	switch {
+	case err == unix.EAGAIN:
+		return 0, errNotReady
+	case err != nil:
 		return 0, t.ioError("read", err)
-	}
-	if n >= len(p) {
+	case n >= len(p):
 		t.refreshMTU()
 		return 0, fmt.Errorf("read %s: frame of %d bytes or more, max frame %d: %w",
 			t.name, n, t.MaxFrame(), ErrFrameSize)
 	}
 	return n, nil
+}
+
+// rawRead makes one read(2) into p, again when a signal interrupts it.
+func (t *TAP) rawRead(p []byte) (int, error) {
+	for {
+		r, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(t.fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if errno != unix.EINTR {
+			if errno != 0 {
+				return 0, errno
+			}
+			return int(r), nil
+		}
+	}
+}
+
+// waitFrame blocks until the TAP may hold a frame, or fails, or Close
+// begins; see pollReader.
+func (t *TAP) waitFrame() error {
+	if !t.enter() {
+		return fmt.Errorf("read %s: %w", t.name, ErrClosed)
+	}
+	err := t.wait(unix.POLLIN)
+	t.leave()
+	if err != nil {
+		return t.ioError("read", err)
+	}
+	return nil
 }
 
 // Writev sends one frame with a single write(2) (one segment, which costs
@@ -319,7 +365,7 @@ func (t *TAP) Writev(iov [][]byte) (int, error) {
 	return n, nil
 }
 
-// rawIO makes the system call trap (read, write or writev) with buf and
+// rawIO makes the system call trap (write or writev) with buf and
 // n, waiting in poll(2) for events when the device has no frame or no
 // room. The caller has entered.
 func (t *TAP) rawIO(trap uintptr, buf unsafe.Pointer, n int, events int16) (int, error) {
