@@ -21,11 +21,15 @@ import (
 type program struct {
 	arena []byte
 	l     RingLayout
+	slots [][]byte // each slot's buffer, as attached
 }
 
 func newProgram(t testing.TB, p *pond.Pond, r *Ring) *program {
 	t.Helper()
 	pr := &program{arena: p.Arena(), l: r.Layout()}
+	for k := range pr.l.Slots {
+		pr.slots = append(pr.slots, pr.slot(uint32(k)))
+	}
 	hdr := pr.arena[pr.l.HeaderOffset:]
 	if m := binary.LittleEndian.Uint32(hdr[ringMagicOff:]); m != ringMagic {
 		t.Fatalf("magic %#x", m)
@@ -58,12 +62,18 @@ func (pr *program) length(k uint32) *uint32 {
 }
 
 // consume copies out every frame produced and not consumed, and
-// consumes them.
+// consumes them. Like a careful program it trusts only its own record of
+// the slots, and gives up on indexes or lengths out of range (a fuzzer
+// may have written them).
 func (pr *program) consume() [][]byte {
 	var frames [][]byte
 	prod, cons := atomic.LoadUint32(pr.producer()), atomic.LoadUint32(pr.consumer())
+	if prod-cons > uint32(pr.l.Slots) {
+		cons = prod
+	}
 	for ; cons != prod; cons++ {
-		frames = append(frames, bytes.Clone(pr.slot(cons)[:atomic.LoadUint32(pr.length(cons))]))
+		n := min(int(atomic.LoadUint32(pr.length(cons))), pr.l.SlotSize)
+		frames = append(frames, bytes.Clone(pr.slots[cons&uint32(pr.l.Slots-1)][:n]))
 	}
 	atomic.StoreUint32(pr.consumer(), cons)
 	return frames
@@ -73,7 +83,7 @@ func (pr *program) consume() [][]byte {
 func (pr *program) produce(frames ...[]byte) {
 	prod := atomic.LoadUint32(pr.producer())
 	for _, f := range frames {
-		copy(pr.slot(prod), f)
+		copy(pr.slots[prod&uint32(pr.l.Slots-1)], f)
 		atomic.StoreUint32(pr.length(prod), uint32(len(f)))
 		prod++
 	}
