@@ -63,6 +63,10 @@ type Ring struct {
 
 	// fill is the receiver's hold on the slots (rx only): see receive.
 	fill atomic.Int32
+	// cons is the consumer the receiver last loaded (rx only; the
+	// receiver's alone): while it shows room, the receiver need not load
+	// the program's cache line again.
+	cons uint32
 
 	bell    bell
 	fullErr error // why the receiver drops while the ring is full

@@ -43,7 +43,7 @@ const (
 	ringDescSize     = 16
 	ringDescAddrOff  = 0
 	ringDescLenOff   = 8
-	defaultRingSlots = 256
+	defaultRingSlots = 2048
 )
 
 // ringHeaderBytes is the size of the header of a ring of slots slots.
