@@ -47,11 +47,19 @@ var figures = []*figDef{
 	{id: "dev.tx.64", name: "TAP send from chains (Port.Send, writev), 64B, vs write() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 64, measure: txFrames},
 	{id: "dev.tx.1514", name: "TAP send from chains (Port.Send, writev), 1514B, vs write() loop", unit: "frames/s", goal: ">=0.95x", setup: devices, size: 1514, measure: txFrames},
 
+	// Rings: this process, and a Python program, through pondd's rings.
+	{id: "ring.rx.64", name: "receive ring drained by a Go program, 64B, fed by a full TAP queue, vs read() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 64, measure: ringRxFigure},
+	{id: "ring.rx.1514", name: "receive ring drained by a Go program, 1514B, fed by a full TAP queue, vs read() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 1514, measure: ringRxFigure},
+	{id: "ring.tx.64", name: "transmit ring, 64 frames a kick, 64B, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 64, measure: ringTxFigure},
+	{id: "ring.tx.1514", name: "transmit ring, 64 frames a kick, 1514B, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 1514, measure: ringTxFigure},
+	{id: "ring.py.rx", name: "Python consuming received frames through a receive ring, vs through rx/<seq>/data + rmdir", unit: "frames/s", goal: ">=50x", setup: rings, measure: ringPyFigure},
+
 	// The mounted tree, driven by this process; pondd serves it.
 	{id: "tree.inject.64", name: "netdev/IF/inject of a pcap stream, 64B frames, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 64, measure: injectFigure},
 	{id: "tree.inject.1514", name: "netdev/IF/inject of a pcap stream, 1514B frames, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 1514, measure: injectFigure},
 	{id: "tree.tx.64", name: "netdev/IF/tx, one write(2) per 64B frame, vs the same to a go-fuse file that keeps the bytes", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 64, measure: txFileFigure},
 	{id: "tree.tx.1514", name: "netdev/IF/tx, one write(2) per 1514B frame, vs the same to a go-fuse file that keeps the bytes", unit: "frames/s", goal: ">=0.9x", setup: tree, size: 1514, measure: txFileFigure},
+
 	{id: "tree.arena", name: "read 64MiB through an mmap of arena, vs the memfd mapped directly", unit: "MB/s", goal: ">=0.9x", setup: tree, measure: arenaFigure},
 	{id: "tree.data.write", name: "chains/ID/data, sequential write of 64MiB, vs a go-fuse in-memory file", unit: "MB/s", goal: ">=0.8x", setup: tree, measure: dataFigures, also: []string{"tree.data.read"}},
 	{id: "tree.data.read", name: "chains/ID/data, sequential read of 64MiB, vs a go-fuse in-memory file", unit: "MB/s", goal: ">=0.8x", setup: tree},
@@ -73,12 +81,13 @@ type setup struct {
 // bench is what measure functions share: the run's configuration and
 // report, and what the current setup started.
 type bench struct {
-	ctx context.Context
-	cfg runConfig
-	r   *Report
-	dir string // a temporary directory for mounts
-	dev devState
-	fs  treeState
+	ctx  context.Context
+	cfg  runConfig
+	r    *Report
+	dir  string // a temporary directory for mounts
+	dev  devState
+	fs   treeState
+	ring ringState
 }
 
 // ids is the figure's id and those its measure samples too.

@@ -178,13 +178,16 @@ func newUDPSender(size int) (*udpSender, error) {
 	return &udpSender{fd: fd, payload: make([]byte, udpPayloadFor(size))}, nil
 }
 
-// send sends n datagrams to port.
-func (s *udpSender) send(n, port int) error {
+// send sends n datagrams to peerIP's port.
+func (s *udpSender) send(n, port int) error { return s.sendTo(peerIP, n, port) }
+
+// sendTo sends n datagrams to addr's port.
+func (s *udpSender) sendTo(addr net.IP, n, port int) error {
 	to := &unix.SockaddrInet4{Port: port}
-	copy(to.Addr[:], peerIP)
+	copy(to.Addr[:], addr)
 	for range n {
 		if err := unix.Sendto(s.fd, s.payload, 0, to); err != nil {
-			return fmt.Errorf("send to %s:%d: %w", peerIP, port, err)
+			return fmt.Errorf("send to %s:%d: %w", addr, port, err)
 		}
 	}
 	return nil
