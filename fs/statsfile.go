@@ -49,10 +49,9 @@ func (n *dynFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32
 	return &snapshot{data: n.produce()}, fuse.FOPEN_DIRECT_IO, 0
 }
 
-// Getattr reports the size of what an open would see now, so that tools
-// that size their reads by stat(2) read it all.
+// Getattr reports a produced file's size: none.
 func (n *dynFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	fileAttr(out, modeReadOnly, uint64(len(n.produce())))
+	producedAttr(out, modeReadOnly)
 	return 0
 }
 
