@@ -11,7 +11,11 @@ import (
 
 // newFile is chains/new: each descriptor's first read makes an empty chain
 // in chains/ and returns "<id>\n"; reading on returns the same id. An open
-// that never reads makes nothing, so neither ls nor a stat makes chains.
+// that never reads makes nothing, so neither ls nor a stat makes chains;
+// nor does one with O_NONBLOCK, whose reads fail with EAGAIN: that is how
+// grep -r and tar open each file they walk past, and a walk must not leave
+// a chain behind at every pass. cat, $(< new) and python's open() do not
+// ask for it.
 type newFile struct {
 	fs.Inode
 	t *Tree
@@ -29,7 +33,7 @@ func (n *newFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, n.t.fail("open "+n.Path(nil)+" for writing", errReadOnly)
 	}
-	return &newHandle{n: n}, fuse.FOPEN_DIRECT_IO, 0
+	return &newHandle{n: n, nonblock: flags&syscall.O_NONBLOCK != 0}, fuse.FOPEN_DIRECT_IO, 0
 }
 
 // Getattr reports an empty file: its content exists only once read.
@@ -45,13 +49,17 @@ func (n *newFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttr
 
 // newHandle is one open descriptor of chains/new.
 type newHandle struct {
-	n *newFile
+	n        *newFile
+	nonblock bool // opened with O_NONBLOCK: makes no chain
 
 	mu sync.Mutex // guards id
 	id []byte     // "<id>\n" once the first read made the chain
 }
 
 func (h *newHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if h.nonblock {
+		return nil, errnoOf(errWouldBlock)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.id == nil {

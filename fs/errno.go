@@ -33,6 +33,10 @@ var (
 	errNameTooLong = errors.New("chain name too long")
 	// errLayerGone: a file of layers/<k>/ after layer k was popped.
 	errLayerGone = errors.New("no such layer")
+	// errWouldBlock: a read of a descriptor opened with O_NONBLOCK that
+	// would wait, or make something (chains/new). Not a failure: it is not
+	// logged.
+	errWouldBlock = errors.New("would block")
 )
 
 // errnoOf is the one place an error becomes an errno. It looks through
@@ -87,6 +91,8 @@ func errnoOf(err error) syscall.Errno {
 		return syscall.EIO
 	case errors.Is(err, errWriteOnly):
 		return syscall.EACCES
+	case errors.Is(err, errWouldBlock):
+		return syscall.EAGAIN
 	// A FUSE request the kernel interrupted (a signal to the reader of
 	// capture) ends with EINTR, as go-fuse asks of a node that honours it.
 	case errors.Is(err, context.Canceled):

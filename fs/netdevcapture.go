@@ -39,7 +39,10 @@ var (
 
 // Open subscribes a capture. The stream has no offsets to seek to, so the
 // open is a stream (FOPEN_STREAM, FOPEN_NONSEEKABLE), and direct I/O
-// sends every read here instead of to a cache.
+// sends every read here instead of to a cache. An open with O_NONBLOCK
+// reads what is there and then EAGAIN, as a pipe does: grep -r and tar
+// open every file they walk past that way, and must not wait here for
+// frames.
 func (n *captureFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, n.t.fail("open "+n.Path(nil)+" for writing", errReadOnly)
@@ -48,7 +51,7 @@ func (n *captureFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, ui
 	if err != nil {
 		return nil, 0, n.t.fail("open "+n.Path(nil), err)
 	}
-	h := &captureHandle{n: n, c: c, turn: make(chan struct{}, 1)}
+	h := &captureHandle{n: n, c: c, turn: make(chan struct{}, 1), nonblock: flags&syscall.O_NONBLOCK != 0}
 	return h, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_STREAM | fuse.FOPEN_NONSEEKABLE, 0
 }
 
@@ -71,6 +74,9 @@ type captureHandle struct {
 	// rather than a mutex, so that a read waiting its turn can be
 	// interrupted too.
 	turn chan struct{}
+	// nonblock: the descriptor was opened with O_NONBLOCK, so a read
+	// that would wait fails with EAGAIN instead.
+	nonblock bool
 }
 
 // Read returns the next bytes of the stream, waiting for some; the offset
@@ -80,6 +86,8 @@ func (h *captureHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.
 	switch {
 	case errors.Is(err, io.EOF):
 		return fuse.ReadResultData(nil), 0
+	case errors.Is(err, errWouldBlock):
+		return nil, errnoOf(err)
 	case err != nil:
 		return nil, h.n.t.fail("read "+h.n.Path(nil), err)
 	}
@@ -93,7 +101,18 @@ func (h *captureHandle) read(ctx context.Context, dest []byte) (int, error) {
 		return 0, fmt.Errorf("wait for another read of the same descriptor: %w", ctx.Err())
 	}
 	defer func() { <-h.turn }()
-	return h.c.ReadContext(ctx, dest)
+	if !h.nonblock {
+		return h.c.ReadContext(ctx, dest)
+	}
+	// A context that has ended takes what the stream holds and gives up
+	// where it would wait.
+	now, cancel := context.WithCancel(ctx)
+	cancel()
+	n, err := h.c.ReadContext(now, dest)
+	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		return 0, errWouldBlock
+	}
+	return n, err
 }
 
 // Release unsubscribes, and says how many frames the reader lost.
