@@ -18,10 +18,11 @@ load helpers
 	assert "$output" =~ "^pondd [0-9]+\.[0-9]+\.[0-9]+" "version"
 }
 
-@test "a bad flag prints the error and the usage to stderr and exits 2" {
+@test "a bad flag prints one line and a pointer to --help to stderr and exits 2" {
 	run_x 2 bash -c '"$0" --no-such-flag 2>&1 >/dev/null' "$PONDD"
-	assert "${lines[0]}" =~ "unknown flag: --no-such-flag" "first line"
-	assert "$output" =~ "Usage: pondd" "usage after the error"
+	assert "${lines[0]}" == "pondd: unknown flag: --no-such-flag" "first line"
+	assert "${lines[1]}" == "Try 'pondd --help' for more information." "second line"
+	assert "${#lines[@]}" -eq 2 "lines"
 	run_x 2 bash -c '"$0" --no-such-flag 2>/dev/null' "$PONDD"
 	assert "$output" == "" "stdout"
 }

@@ -34,7 +34,8 @@ in capitals, e.g. POND_ARENA_MAX=1GiB; a flag on the command line wins.
 Flags:
 `
 
-// newFlagSet defines the flags of SPEC.md, in its order, over cfg.
+// newFlagSet defines the flags, in the order README.md lists them, over
+// cfg.
 func newFlagSet(cfg *config) *pflag.FlagSet {
 	fl := pflag.NewFlagSet("pondd", pflag.ContinueOnError)
 	fl.SortFlags = false
@@ -115,12 +116,34 @@ func applyEnv(fl *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
 		}
 		for _, one := range values {
 			if serr := f.Value.Set(one); serr != nil {
-				err = fmt.Errorf("invalid value %q in %s for --%s: %w", v, envName(f.Name), f.Name, serr)
+				err = fmt.Errorf("%s (--%s): %w", envName(f.Name), f.Name, serr)
 				return
 			}
 		}
 	})
 	return err
+}
+
+// flagError is err as one line for the user: the flag and the reason, the
+// value said once. pflag's "invalid argument V for F flag" and pond's
+// "pond: invalid argument" around the reason would say the value twice and
+// the kind of error three times.
+func flagError(err error) string {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		why := reason(bad.Unwrap())
+		if !strings.Contains(why, bad.GetValue()) {
+			return fmt.Sprintf("--%s %q: %s", bad.GetFlag().Name, bad.GetValue(), why)
+		}
+		return "--" + bad.GetFlag().Name + ": " + why
+	}
+	return reason(err)
+}
+
+// reason is err's text without pond's sentinel: every error of a command
+// line is an invalid argument.
+func reason(err error) string {
+	return strings.Replace(err.Error(), pond.ErrInvalid.Error()+": ", "", 1)
 }
 
 // check validates what no single flag can: the pond's whole configuration.

@@ -67,7 +67,7 @@ func TestBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--bogus"}, nil, "unknown flag: --bogus"},
-		{[]string{"--arena-max", "12XB"}, nil, "invalid argument"},
+		{[]string{"--arena-max", "12XB"}, nil, `size "12XB"`},
 		{[]string{"--arena-max", "1KiB"}, nil, "arena max"},
 		{[]string{"--pools", "100"}, nil, "multiple of 8"},
 		{[]string{"--pools", "2048,128"}, nil, "ascend"},
@@ -80,6 +80,38 @@ func TestBadFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q %q: err %v, want it to say %q", tc.args, tc.env, err, tc.want)
 		}
+	}
+}
+
+// TestBadFlagOneLine: a bad flag or value prints one line that names the
+// flag and says the value once, then the pointer to --help; never the
+// whole usage, pflag's or pond's "invalid argument", or the value twice.
+func TestBadFlagOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"--bogus"}, nil, "unknown flag: --bogus"},
+		{[]string{"--arena-max", "lots"}, nil, `--arena-max: size "lots" (want bytes, or a number with KiB, MiB, GiB)`},
+		{[]string{"--rx-queue", "many"}, nil, `--rx-queue "many": must be an integer`},
+		{nil, []string{"POND_ARENA_MAX", "lots"}, `POND_ARENA_MAX (--arena-max): size "lots" (want bytes, or a number with KiB, MiB, GiB)`},
+	} {
+		_, _, err := parseFlags(tc.args, env(tc.env...))
+		if err == nil {
+			t.Fatalf("%q %q: no error", tc.args, tc.env)
+		}
+		if got := flagError(err); got != tc.want {
+			t.Errorf("%q %q: %q, want %q", tc.args, tc.env, got, tc.want)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"--arena-max", "lots"}, &out, &errb); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	want := "pondd: --arena-max: size \"lots\" (want bytes, or a number with KiB, MiB, GiB)\n" + tryHelp
+	if errb.String() != want || out.Len() > 0 {
+		t.Errorf("stderr %q, want %q; stdout %q", errb.String(), want, out.String())
 	}
 }
 
@@ -101,7 +133,7 @@ func TestRunExitStatus(t *testing.T) {
 	}{
 		{args: []string{"--help"}, code: 0, stdout: "--arena-max SIZE", emptyErr: true},
 		{args: []string{"--version"}, code: 0, stdout: "pondd " + version + "\n", emptyErr: true},
-		{args: []string{"--bogus"}, code: 2, stderr: "Usage: pondd", emptyOut: true},
+		{args: []string{"--bogus"}, code: 2, stderr: "pondd: unknown flag: --bogus\n" + tryHelp, emptyOut: true},
 		{args: []string{"--tap", "tap0", "--tap", "tap0"}, code: 2, stderr: "--tap tap0: given twice", emptyOut: true},
 	} {
 		var out, errb bytes.Buffer

@@ -1,4 +1,5 @@
-// Command pondd runs one pond and mounts it as the file tree of SPEC.md.
+// Command pondd runs one pond and mounts it as the file tree README.md
+// describes.
 //
 // It stays in the foreground and logs one line per notable event to
 // stderr. SIGINT and SIGTERM unmount the tree and exit 0, as does an
@@ -26,13 +27,17 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// tryHelp follows a bad flag's one line, as GNU tools do, instead of the
+// whole usage.
+const tryHelp = "Try 'pondd --help' for more information.\n"
+
 // run is pondd with its arguments and output streams; it returns the exit
 // status: 0 done, 1 failed, 2 bad flag.
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, fl, err := parseFlags(args, os.LookupEnv)
 	switch {
 	case err != nil:
-		fmt.Fprintf(stderr, "pondd: %v\n\n%s", err, usage(fl))
+		fmt.Fprintf(stderr, "pondd: %s\n%s", flagError(err), tryHelp)
 		return 2
 	case cfg.help:
 		fmt.Fprint(stdout, usage(fl))
