@@ -6,7 +6,9 @@ const readmeText = `This is a pond: packet-buffer memory, shown as files by pond
 
 The pond holds pools of fixed-size buffers, all carved from one block of
 shared memory (the arena). Every file here is made afresh when you open it,
-so cat and watch always show the present. Text files end in a newline.
+so cat and watch always show the present; like the files of /proc, such a
+file says its size is 0, and a read gets all of it. Text files end in a
+newline.
 A stats file has one "name value" line per counter.
 
 README      this text
@@ -54,6 +56,8 @@ accounts/NAME/
 chains/     packet buffers: each chain a directory of files
   new       each read makes an empty chain and prints its id
               id=$(cat chains/new)
+            (an open with O_NONBLOCK, as grep -r and tar make, reads
+            "Resource temporarily unavailable" and makes nothing)
             or make one with a name (A-Z a-z 0-9 . _ -, up to 64 bytes,
             not starting with a dot), and free it with rmdir:
               mkdir chains/pkt
@@ -138,16 +142,18 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
             it is attached when the file is closed; a bad program fails
             (Invalid argument) and the old filter stays
   tx        each write is one Ethernet frame, sent on the device
-              xxd -r -p frame.hex > netdev/tap0/tx
-              printf '\x02\x00...' > netdev/tap0/tx
+              cat netdev/tap0/rx/7/layers/0/data > netdev/tap0/tx
   inject    write a pcap stream: every record is sent, in order
-              cat x.pcap > netdev/tap0/inject
+              tcpdump -c 10 -r netdev/tap0/capture -w /tmp/ten.pcap
+              cat /tmp/ten.pcap > netdev/tap0/inject
   capture   each open reads a pcap stream of every frame received or sent
             from then on; a read waits for the next frame (Ctrl-C stops it)
             and the stream ends when the device goes away
               tcpdump -n -r netdev/tap0/capture
             a reader slower than the frames loses some, counted in
-            capture_lost; the device never waits for it
+            capture_lost; the device never waits for it; an open with
+            O_NONBLOCK (grep -r) reads what is there, then "Resource
+            temporarily unavailable"
   rings/rx  open (read-write) to attach a zero-copy receive ring, rings/tx
   rings/tx  a transmit ring; the ring lives until the file is closed (or
             its program dies), one of each kind per device (Device or
@@ -171,6 +177,9 @@ A failed write says why in pondd's log, and returns a plain error:
   Input/output error    the device is gone, or refused the frame
   Device or resource busy  a ring of that kind is attached to the device
   Operation not supported  a ring without zero copy (arena_zero_copy 0)
+  Resource temporarily unavailable
+                        a read that would wait, or make a chain, on a
+                        descriptor opened with O_NONBLOCK
 `
 
 // readme produces the tree's README.
