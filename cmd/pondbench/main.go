@@ -1,23 +1,3 @@
-// Command pondbench measures pondfs beside references measured in the
-// same run, as scripts/bench asks it to, and serves the reference file
-// system some of those figures need.
-//
-//	pondbench run [--quick] [--rounds N] [--only PREFIXES] [--cpuprofile FILE]
-//	        --out FILE --pondd PATH --tests DIR --src DIR --host-ns "net:[…] mnt:[…]"
-//	pondbench memfs DIR [ENTRIES [noplus]]
-//	pondbench udpsend SIZE N
-//
-// run measures every figure of figures.go (or those whose ids start with
-// one of --only's prefixes), each side alternating with the other round
-// after round, writes each sample to --out as it comes, and prints the
-// table. memfs serves the reference go-fuse in-memory tree on DIR; udpsend
-// is the kernel-side sender of the live receive figures. Both are started
-// by run.
-//
-// run must be started inside private network and mount namespaces
-// (scripts/bench does: unshare --net --mount --propagation private): it
-// makes TAP devices, mounts file systems and sends frames, and refuses to
-// run when its namespaces are the host's (--host-ns names those).
 package main
 
 import (
