@@ -48,6 +48,7 @@ print(len(text.splitlines()))
 	assert "$output" =~ "$MNT/stats:arena_zero_copy " "match in stats"
 	assert "$output" =~ "$MNT/netdev/tap0/capture: Resource temporarily unavailable" "capture skipped"
 	assert "$output" =~ "$MNT/chains/new: Resource temporarily unavailable" "chains/new skipped"
+	assert "$output" =~ "$MNT/netdev/tap0/next: Resource temporarily unavailable" "next skipped"
 	assert "$(stat_of "$MNT/stats" chains)" -eq 0 "chains after the walk"
 	assert "$(ls "$MNT/chains")" == new "chains/"
 	udp_to_peer hello

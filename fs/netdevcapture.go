@@ -40,9 +40,7 @@ var (
 // Open subscribes a capture. The stream has no offsets to seek to, so the
 // open is a stream (FOPEN_STREAM, FOPEN_NONSEEKABLE), and direct I/O
 // sends every read here instead of to a cache. An open with O_NONBLOCK
-// reads what is there and then EAGAIN, as a pipe does: grep -r and tar
-// open every file they walk past that way, and must not wait here for
-// frames.
+// never waits (nonblock.go).
 func (n *captureFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, n.t.fail("open "+n.Path(nil)+" for writing", errReadOnly)
@@ -104,15 +102,8 @@ func (h *captureHandle) read(ctx context.Context, dest []byte) (int, error) {
 	if !h.nonblock {
 		return h.c.ReadContext(ctx, dest)
 	}
-	// A context that has ended takes what the stream holds and gives up
-	// where it would wait.
-	now, cancel := context.WithCancel(ctx)
-	cancel()
-	n, err := h.c.ReadContext(now, dest)
-	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
-		return 0, errWouldBlock
-	}
-	return n, err
+	n, err := h.c.ReadContext(ended(ctx), dest)
+	return n, wouldBlock(ctx, err)
 }
 
 // Release unsubscribes, and says how many frames the reader lost.

@@ -49,7 +49,7 @@ func (n *nextFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, n.t.fail("open "+n.Path(nil)+" for writing", errReadOnly)
 	}
-	h := &nextHandle{n: n, turn: make(chan struct{}, 1)}
+	h := &nextHandle{n: n, turn: make(chan struct{}, 1), nonblock: flags&syscall.O_NONBLOCK != 0}
 	return h, fuse.FOPEN_DIRECT_IO, 0
 }
 
@@ -74,9 +74,12 @@ type nextHandle struct {
 	// below: a channel rather than a mutex, so that a read waiting its
 	// turn can be interrupted too.
 	turn chan struct{}
-	last uint64 // the newest frame turned into a line
-	out  []byte // the latest lines returned, ending at the open's end
-	base int64  // the offset of out[0]
+	// nonblock: opened with O_NONBLOCK, so a read that would wait fails
+	// with EAGAIN instead (nonblock.go).
+	nonblock bool
+	last     uint64 // the newest frame turned into a line
+	out      []byte // the latest lines returned, ending at the open's end
+	base     int64  // the offset of out[0]
 }
 
 // Read returns the open's lines from off, waiting for a frame when off is
@@ -84,6 +87,8 @@ type nextHandle struct {
 func (h *nextHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	out, err := h.read(ctx, dest, off)
 	switch {
+	case errors.Is(err, errWouldBlock):
+		return nil, errnoOf(err)
 	case errors.Is(err, io.EOF):
 		return fuse.ReadResultData(nil), 0
 	case err != nil:
@@ -114,9 +119,13 @@ func (h *nextHandle) read(ctx context.Context, dest []byte, off int64) ([]byte, 
 // more waits for frames after the cursor and adds their lines, dropping
 // the oldest lines beyond nextHistory.
 func (h *nextHandle) more(ctx context.Context) error {
-	seqs, err := h.n.port.SeqsAfter(ctx, h.last, nil)
+	wait := ctx
+	if h.nonblock {
+		wait = ended(ctx)
+	}
+	seqs, err := h.n.port.SeqsAfter(wait, h.last, nil)
 	if err != nil {
-		return err
+		return wouldBlock(ctx, err)
 	}
 	if drop := len(h.out) - nextHistory; drop > 0 {
 		h.out = h.out[:copy(h.out, h.out[drop:])]

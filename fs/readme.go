@@ -131,7 +131,9 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
   next      each open is a cursor: a read returns the SEQ of every queued
             frame this open has not returned yet, one per line, oldest
             first, and waits while there is none (Ctrl-C or timeout ends
-            the wait); frames dropped before it returned them are skipped
+            the wait); frames dropped before it returned them are skipped;
+            an open with O_NONBLOCK (grep -r) reads what is there, then
+            "Resource temporarily unavailable"
               seq=$(timeout 5 head -n1 netdev/tap0/next)
               exec 4<netdev/tap0/next; read -t 5 seq <&4
   filter    the device's receive filter, run by the kernel on the TAP, as
