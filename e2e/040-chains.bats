@@ -301,20 +301,6 @@ state() { (cd "$1" && od -A d -t x1 data | md5sum && cat stats segments); }
 	assert "$(stat_of "$BATS_TEST_TMPDIR/stats" chains)" -eq 0 "chains left"
 }
 
-@test "README's python example of zero-copy access runs as printed" {
-	start_pondd
-	example=$BATS_TEST_TMPDIR/example.py
-	awk '/^    # python3 - .*<<.EOF. *# zero-copy/ { on = 1; next } on && /^    EOF/ { exit } on { sub(/^    /, ""); print }' \
-		"$BATS_TEST_DIRNAME/../README.md" >"$example"
-	assert "$(wc -l <"$example")" -le 10 "lines of the example"
-	id=$(new_chain)
-	echo "hello, pond" >"$MNT/chains/$id/data"
-	run_x sh -c "cd $MNT && $PYTHON3 $example $id"
-	assert "$output" == "b'hello, pond\\n'" "the example's output"
-	assert "$(cat "$MNT/chains/$id/data")" == "HELLO, POND" "the example's write"
-	rmdir "$MNT/chains/$id"
-}
-
 @test "the tree's README explains chains" {
 	start_pondd
 	run_x grep -c "chains/" "$MNT/README"
