@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # README.md as a newcomer follows it: every example of its tour, Chains,
 # Devices and Stopping sections typed in order, from a fresh start, each
-# printing what README shows (lib/readme.py says how it reads them).
+# printing what README shows (lib/readme.py says how it reads them); and
+# its section for a user who is not root, typed as nobody.
 
 load helpers
 
@@ -41,10 +42,11 @@ readme_setup() {
 
 teardown() {
 	ip link del tap0 2>/dev/null || true
-	if is_mounted /run/pond; then
-		umount -l /run/pond
-		die "README's steps left /run/pond mounted"
+	if is_mounted "$MNT"; then
+		umount -l "$MNT"
+		die "README's steps left $MNT mounted"
 	fi
+	[ -z "$FUSE_BOUND" ] || umount /dev/fuse
 	rm -rf "${CLEANUP[@]}"
 }
 
@@ -56,4 +58,17 @@ teardown() {
 	assert "${lines[-1]}" =~ "steps as printed in" "last line"
 	[ ! -e /run/pond ] || die "pondd left /run/pond behind"
 	! ip link show tap0 >/dev/null 2>&1 || die "README's last step left tap0"
+}
+
+@test "README's way for another user runs as printed, through fusermount3" {
+	command -v fusermount3 >/dev/null || die "fusermount3 is missing (package fuse3)"
+	nobody_setup
+	mkdir "$NOBODY_DIR/bin" "$NOBODY_DIR/home"
+	mv "$NOBODY_DIR/pondd" "$NOBODY_DIR/bin/pondd"
+	ln -s "$(command -v "$PYTHON3")" "$NOBODY_DIR/bin/python3"
+	chown nobody "$NOBODY_DIR/home"
+	MNT=$NOBODY_DIR/home/pond
+	PATH="$NOBODY_DIR/bin:$PATH" HOME=$NOBODY_DIR/home E2E_TIMEOUT=120 \
+		run_x "$PYTHON3" "$READMEPY" run --user nobody "$README" "As another user" 3>&-
+	assert "${lines[-1]}" =~ "steps as printed in" "last line"
 }

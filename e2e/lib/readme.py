@@ -2,8 +2,11 @@
 """readme.py: follow README.md's examples as a reader would, and check them.
 
     readme.py list README SECTION...   print the steps it would run
-    readme.py run README SECTION...    run them; exit 1 at the first that
-                                       does not print what README shows
+    readme.py run [--user NAME] README SECTION...
+                                       run them (as user NAME: both
+                                       terminals); exit 1 at the first
+                                       that does not print what README
+                                       shows
 
 The examples are the ```sh blocks under the named "## " sections, read in
 order. Their markup:
@@ -18,7 +21,8 @@ order. Their markup:
   - A block whose info string says "terminal-1" is the daemon's terminal:
     its "$ COMMAND" starts the command there and what follows is the
     start of its log; "^C" interrupts it and what follows is the rest of
-    its log, to its exit (status 0).
+    its log, to its exit (status 0); lines with neither before them are
+    the rest of its log as it exits by itself (status 0).
   - Every other block is typed into one interactive bash, the second
     terminal, which keeps its directory, variables and descriptors from
     one block to the next.
@@ -32,6 +36,7 @@ up to WAIT seconds, to reach the tree: until a process of it waits in a
 request to the FUSE daemon, as a reader of a stream does.
 """
 import os
+import pwd
 import re
 import secrets
 import signal
@@ -60,6 +65,8 @@ class Step:
         where = f"README.md:{self.line} (terminal {self.terminal})"
         if self.command is None:
             return where + " ^C"
+        if self.command == "":
+            return where + " (it exits)"
         first, _, more = self.command.partition("\n")
         return f"{where} $ {first}{' …' if more else ''}"
 
@@ -120,6 +127,8 @@ def steps(block, terminal):
             while unfinished(command) and i + 1 < len(block):
                 i += 1
                 command += "\n" + block[i][1]
+        elif terminal == 1 and i == 0:
+            command, i = "", i - 1
         else:
             sys.exit(f"readme.py: README.md:{no}: output before any command: {line!r}")
         expected = []
@@ -175,9 +184,9 @@ class Shell:
     """The second terminal: one interactive bash, fed one command at a
     time, each between two markers in its output."""
 
-    def __init__(self, env):
+    def __init__(self, env, prefix):
         self.proc = subprocess.Popen(
-            ["bash", "--norc", "--noprofile", "--noediting", "-i"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            prefix + ["bash", "--norc", "--noprofile", "--noediting", "-i"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.buf = b""
         self.cond = threading.Condition()
@@ -261,7 +270,8 @@ def waits_on_fuse(pid):
 class Daemon:
     """The first terminal: the daemon in the foreground, its log kept."""
 
-    def __init__(self):
+    def __init__(self, prefix):
+        self.prefix = prefix
         self.proc = None
         self.pump = None
         self.log = []
@@ -269,7 +279,7 @@ class Daemon:
 
     def start(self, command, env):
         self.log = []
-        self.proc = subprocess.Popen(["bash", "-c", "exec " + command], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(self.prefix + ["bash", "-c", "exec " + command], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.pump = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)
         self.pump.start()
@@ -285,8 +295,14 @@ class Daemon:
 
     def interrupt(self):
         """^C: SIGINT, then the lines logged to its exit, and its status."""
+        return self.exit(signal.SIGINT)
+
+    def exit(self, sig=None):
+        """The lines the daemon logs to its exit (after sig, if any), and
+        its status."""
         since = len(self.lines())
-        self.proc.send_signal(signal.SIGINT)
+        if sig is not None:
+            os.killpg(self.proc.pid, sig)
         rc = self.proc.wait(WAIT)
         self.pump.join(WAIT)
         return rc, self.lines(since)
@@ -306,10 +322,18 @@ def show(title, lines):
         print(f"    | {l}")
 
 
-def run(path, names):
+def as_user(name):
+    """The command prefix that runs the rest as user name."""
+    if name is None:
+        return []
+    pw = pwd.getpwnam(name)
+    return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "--"]
+
+
+def run(path, names, user=None):
     todo = extract(path, names)
     env = dict(os.environ, PS1="", PS2="", TERM="dumb")
-    shell, daemon = Shell(env), Daemon()
+    shell, daemon = Shell(env, as_user(user)), Daemon(as_user(user))
     started = time.monotonic()
     try:
         for step in todo:
@@ -328,8 +352,8 @@ def run(path, names):
 
 
 def run_step(step, shell, daemon, env):
-    if step.terminal == 1 and step.command is None:
-        rc, got = daemon.interrupt()
+    if step.terminal == 1 and step.command in (None, ""):
+        rc, got = daemon.interrupt() if step.command is None else daemon.exit()
         if rc != 0:
             return False, got + [f"(exit status {rc})"]
         return matches(step.expected, got), got
@@ -366,6 +390,10 @@ def same(step, got):
 
 
 def main(argv):
+    user = None
+    if argv[1:2] == ["--user"] and argv[0] == "run":
+        user = argv[2]
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3 or argv[0] not in ("list", "run"):
         sys.exit(__doc__)
     if argv[0] == "list":
@@ -374,7 +402,7 @@ def main(argv):
             for l in step.expected:
                 print("    | " + l)
         return 0
-    return run(argv[1], argv[2:])
+    return run(argv[1], argv[2:], user)
 
 
 if __name__ == "__main__":
