@@ -121,9 +121,12 @@
 //     loop of one buffer that never leaves the caches ("one buffer"): 0.99x
 //     the reference at 64 B and 1.05x at 1514 B in this run, the cost of
 //     frames the caches lost, which any sender of a backlog pays.
-//   - inject, tx: a pcap stream written to netdev/IF/inject in 128 KiB
-//     writes, and one write(2) per frame to netdev/IF/tx, against a write()
-//     loop of the same frames into a TAP of the bench's own.
+//   - inject: a pcap stream written to netdev/IF/inject in pieces of its
+//     block size (1 MiB), as cat writes it, against a write() loop of the
+//     same frames into a TAP of the bench's own.
+//   - tx: one write(2) per frame to netdev/IF/tx, against the same writes
+//     to a go-fuse file that only keeps the bytes: the floor of any file
+//     written a frame at a time (the rings are the fast path).
 //   - arena: open, mmap and read all 64 MiB of the arena through the tree's
 //     arena file (zero copy by FUSE passthrough) against the same of the
 //     pond's memfd opened through /proc/PID/fd.
@@ -191,13 +194,15 @@
 //     every system call, so each page the send and the free touch after the
 //     write (the chain struct, the buffer's record, the CPU's pond counters,
 //     sync.Pool's) probably costs a page walk too.
-//   - inject: the same send per frame in pondd, plus one FUSE round trip per
-//     128 KiB of the stream (86 frames of 1514 bytes) and the copy of the
-//     stream into pondd that FUSE makes.
-//   - tx: each frame is one FUSE request. One write(2) to a go-fuse file
-//     that does nothing but copy runs at 26k to 53k a second here (the tx
-//     floor in the raw file), 9 to 21 times slower than a TAP write: no FUSE
-//     file can meet 0.5x on this machine.
+//   - inject: the same send per frame in pondd, plus one FUSE round trip
+//     per 1 MiB of the stream and the copies of the stream into pondd
+//     (FUSE's, then pondd's into the batch it sends while the next write
+//     crosses FUSE). The overlap needs a core of its own: on this shared
+//     two-core machine, busy with other work, the figure moves between 0.6x
+//     and 1.0x.
+//   - tx: each frame is one FUSE request, the same round trip as a write to
+//     a go-fuse file that only keeps the bytes (the reference), 9 to 21
+//     times slower than a TAP write.
 //   - ls, per chain at 100k: 1.76x in this run (1.52x and 1.75x in runs of
 //     2026-11-24), against a 1k listing of 3.2 us a chain; the whole 100k
 //     listing took 0.57 s (goal 1 s), and listing a go-fuse directory of
