@@ -275,10 +275,11 @@ class Daemon:
         self.proc = None
         self.pump = None
         self.log = []
+        self.shown = 0  # log lines a step of README has shown already
         self.lock = threading.Lock()
 
     def start(self, command, env):
-        self.log = []
+        self.log, self.shown = [], 0
         self.proc = subprocess.Popen(self.prefix + ["bash", "-c", "exec " + command], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.pump = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)
@@ -298,10 +299,12 @@ class Daemon:
         return self.exit(signal.SIGINT)
 
     def exit(self, sig=None):
-        """The lines the daemon logs to its exit (after sig, if any), and
-        its status."""
-        since = len(self.lines())
+        """The lines the daemon logs to its exit, and its status: after
+        sig, if one is sent; else after the lines README showed last, for
+        a daemon that exits by itself may be done before this is asked."""
+        since = self.shown
         if sig is not None:
+            since = len(self.lines())
             os.killpg(self.proc.pid, sig)
         rc = self.proc.wait(WAIT)
         self.pump.join(WAIT)
@@ -363,6 +366,7 @@ def run_step(step, shell, daemon, env):
         while True:
             got = daemon.lines()
             if matches(step.expected, got):
+                daemon.shown = len(got)
                 return True, got
             if daemon.proc.poll() is not None or time.monotonic() > deadline:
                 return False, got + [f"(exit status {daemon.proc.poll()})"]
