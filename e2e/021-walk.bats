@@ -49,6 +49,7 @@ print(len(text.splitlines()))
 	assert "$output" =~ "$MNT/netdev/tap0/capture: Resource temporarily unavailable" "capture skipped"
 	assert "$output" =~ "$MNT/chains/new: Resource temporarily unavailable" "chains/new skipped"
 	assert "$output" =~ "$MNT/netdev/tap0/next: Resource temporarily unavailable" "next skipped"
+	assert "$output" =~ "$MNT/netdev/tap0/rings/rx: Operation not permitted" "no ring attached by the walk"
 	assert "$(stat_of "$MNT/stats" chains)" -eq 0 "chains after the walk"
 	assert "$(ls "$MNT/chains")" == new "chains/"
 	udp_to_peer hello

@@ -51,6 +51,12 @@ var errNoZeroCopy = fmt.Errorf("arena_zero_copy 0: without FUSE passthrough of t
 // receive queue counts on.
 func (n *ringFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	op := "open " + n.Path(nil)
+	// Only an open for reading and writing attaches a ring: grep -r and
+	// other walks open every file read-only, and must not take a device's
+	// frames from rx/ as they pass.
+	if flags&syscall.O_ACCMODE != syscall.O_RDWR {
+		return nil, 0, n.t.fail(op, fmt.Errorf("a ring is opened for reading and writing: %w", errNotPermitted))
+	}
 	if !n.t.ZeroCopy() {
 		return nil, 0, n.t.fail(op, errNoZeroCopy)
 	}
