@@ -4,7 +4,7 @@ import "errors"
 
 // Sentinel errors. Operations wrap them, and the pond's own errors, with
 // what was attempted; test with errors.Is. The errno each stands for in
-// the file tree is SPEC.md's: ErrRange, ErrNarrowView, ErrNoLayer and
+// the file tree is README.md's: ErrRange, ErrNarrowView, ErrNoLayer and
 // ErrInvalid are EINVAL, ErrTooLong is EFBIG, and the pond's ErrExhausted
 // and ErrQuota (which come through as they are) are ENOBUFS and EDQUOT.
 var (

@@ -21,7 +21,7 @@ log_lines() { wc -l <"$PONDD_LOG"; }
 	done
 }
 
-@test "every stats name of SPEC.md, in its order" {
+@test "every stats name of README.md, in its order" {
 	start_pondd
 	assert "$(names "$MNT/stats")" =~ "^$TOP_NAMES" "stats"
 	assert "$(names "$MNT/stats")" =~ "arena_zero_copy" "stats"

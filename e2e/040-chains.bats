@@ -229,7 +229,7 @@ state() { (cd "$1" && od -A d -t x1 data | md5sum && cat stats segments); }
 	assert "$(ls "$MNT/chains")" == "new" "chains left"
 }
 
-@test "bad input: the errno of SPEC.md, and nothing changes" {
+@test "bad input: the errno of README.md, and nothing changes" {
 	start_pondd
 	d=$MNT/chains/$(new_chain)
 	head -c 5000 /dev/urandom >"$d/data"

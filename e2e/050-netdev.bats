@@ -14,7 +14,7 @@ NETDEV_NAMES="rx_packets rx_bytes rx_dropped tx_packets tx_bytes tx_errors rx_qu
 	assert "$(cat "$PONDD_LOG")" =~ "created TAP tap0" "log"
 	run_x ls "$MNT/netdev" "$MNT/netdev/tap0"
 	assert "$(echo $output)" == "$MNT/netdev: tap0 $MNT/netdev/tap0: capture filter inject next rings rx stats tx" "netdev/"
-	assert "$(awk '{ printf "%s ", $1 }' "$MNT/netdev/tap0/stats")" =~ "^$NETDEV_NAMES " "stats names, in SPEC.md's order"
+	assert "$(awk '{ printf "%s ", $1 }' "$MNT/netdev/tap0/stats")" =~ "^$NETDEV_NAMES " "stats names, in README.md's order"
 	assert "$(stat_of "$MNT/netdev/tap0/stats" rx_queue_max)" -eq 32 "rx_queue_max"
 	assert "$(stat_of "$MNT/netdev/tap0/stats" up)" -eq 1 "up"
 	assert "$(stat -c %a "$MNT/netdev/tap0/tx") $(stat -c %a "$MNT/netdev/tap0/inject") $(stat -c %a "$MNT/netdev/tap0/capture")" == "200 200 400" "modes"

@@ -10,7 +10,7 @@ import (
 // outcomeOK is the outcome of a command that makes nothing new.
 const outcomeOK = "ok"
 
-// chainCommand is one command of a chain's ctl file (SPEC.md's table):
+// chainCommand is one command of a chain's ctl file (README.md's table):
 // how many arguments it takes and what it does with the chain lent.
 type chainCommand struct {
 	minArgs, maxArgs int

@@ -144,7 +144,7 @@ func TestChainFilesAndModes(t *testing.T) {
 }
 
 // TestErrnoOfChains maps the chain package's sentinels and chains/' own
-// as SPEC.md's table says.
+// as README.md's table says.
 func TestErrnoOfChains(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("write chains/1/ctl: %w", err) }
 	for _, tc := range []struct {

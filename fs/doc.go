@@ -1,4 +1,4 @@
-// Package fs is the file tree of SPEC.md: a pond shown as files that any
+// Package fs is the file tree of README.md: a pond shown as files that any
 // shell or language can read, write and map.
 //
 // # The tree

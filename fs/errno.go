@@ -62,8 +62,8 @@ func errnoOf(err error) syscall.Errno {
 		return syscall.EACCES
 	case errors.Is(err, errNotPermitted):
 		return syscall.EPERM
-	// The chain sentinels (issue #5) and the netdev ones (issue #6) join
-	// the cases above; the errno for each is in SPEC.md's error table.
+	// The chain sentinels and the netdev ones join
+	// the cases above; the errno for each is in README.md's table of errors.
 	case errors.Is(err, chain.ErrRange), errors.Is(err, chain.ErrNarrowView),
 		errors.Is(err, chain.ErrNoLayer), errors.Is(err, chain.ErrInvalid):
 		return syscall.EINVAL

@@ -62,7 +62,7 @@ func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
 	}
 }
 
-// fields are the device's stats: SPEC.md's names, then whether the device
+// fields are the device's stats: README.md's names, then whether the device
 // still receives (up: 0 once it is gone or closed) and the frames its
 // captures lost to slow readers.
 func (d *device) fields() []pond.Field {

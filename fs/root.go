@@ -28,8 +28,8 @@ func (r *rootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrO
 	return 0
 }
 
-// OnAdd builds the skeleton. chains/ (issue #5) and netdev/ (issue #6) are
-// added here by their issues.
+// OnAdd builds the skeleton. chains/ and netdev/ are
+// added here too.
 func (r *rootNode) OnAdd(ctx context.Context) {
 	t := r.t
 	addFile(ctx, &r.Inode, "README", &dynFile{t: t, produce: readme})
@@ -43,7 +43,7 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 }
 
 // totals are the top-level stats: the pond's totals with the tree's chain
-// count in SPEC.md's place, then whether the arena is zero-copy.
+// count in README.md's place, then whether the arena is zero-copy.
 func (t *Tree) totals() []pond.Field {
 	var out []pond.Field
 	for _, f := range t.pond.Stats().Fields() {

@@ -78,7 +78,7 @@ func window(data []byte, off int64, n int) []byte {
 	return data[off:min(off+int64(n), int64(len(data)))]
 }
 
-// renderStats writes fields in SPEC.md's stats format: one "name value"
+// renderStats writes fields in README.md's stats format: one "name value"
 // line each, in the order given.
 func renderStats(fields []pond.Field) []byte {
 	var b bytes.Buffer

@@ -36,7 +36,7 @@ type Options struct {
 	Ports []*netdev.Port
 }
 
-// Tree is the file tree of one pond, as SPEC.md describes it. It owns no
+// Tree is the file tree of one pond, as README.md describes it. It owns no
 // state the pond could own: every file reads the pond when it is opened.
 type Tree struct {
 	pond       *pond.Pond
@@ -50,7 +50,7 @@ type Tree struct {
 	zeroCopy atomic.Bool
 
 	// chains counts the chains the tree holds, for the top-level stats. It
-	// reports zero until chains/ (issue #5) sets it.
+	// reports zero until chains/ sets it.
 	chains func() uint64
 	// reg holds the chains of chains/, and hands every chain directory its
 	// inode numbers.

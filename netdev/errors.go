@@ -4,7 +4,7 @@ import "errors"
 
 // Sentinel errors. Operations wrap them with the device and what was
 // attempted; test with errors.Is. The errno each stands for in the file
-// tree (SPEC.md's error table) is given beside it.
+// tree (README.md's table of errors) is given beside it.
 var (
 	// ErrDeviceGone: the device was removed under us (ip link del), so it
 	// will never read or send again. EIO.

@@ -29,7 +29,7 @@ type Stats struct {
 	RxFiltered uint64
 }
 
-// Fields lists the snapshot as SPEC.md's netdev/<if>/stats names it.
+// Fields lists the snapshot as README.md's netdev/<if>/stats names it.
 func (s Stats) Fields() []pond.Field {
 	return []pond.Field{
 		{Name: "rx_packets", Value: s.RxPackets}, {Name: "rx_bytes", Value: s.RxBytes},

@@ -1,6 +1,6 @@
 package pond
 
-// Field is one named counter of a stats snapshot, named as SPEC.md names
+// Field is one named counter of a stats snapshot, named as README.md names
 // it (lower_snake_case). Every stats struct lists its fields in a fixed
 // order through Fields, so one function can render any of them.
 type Field struct {
@@ -17,7 +17,7 @@ type PoolStats struct {
 	InjectedFails                            uint64 // also counted in Fails
 }
 
-// Fields lists the snapshot as SPEC.md's pools/<size>/stats names it.
+// Fields lists the snapshot as README.md's pools/<size>/stats names it.
 func (s PoolStats) Fields() []Field {
 	return []Field{
 		{"buf_size", s.BufSize}, {"buffers", s.Buffers}, {"free", s.Free}, {"in_use", s.InUse},
@@ -33,7 +33,7 @@ type AccountStats struct {
 	Allocs, Fails, Waits                  uint64
 }
 
-// Fields lists the snapshot as SPEC.md's accounts/<name>/stats names it.
+// Fields lists the snapshot as README.md's accounts/<name>/stats names it.
 func (s AccountStats) Fields() []Field {
 	return []Field{
 		{"limit_bytes", s.LimitBytes}, {"used_bytes", s.UsedBytes}, {"high_water_bytes", s.HighWaterBytes},
@@ -47,7 +47,7 @@ type Stats struct {
 	Pools, ArenaBytes, Buffers, Free, InUse, BytesInUse, Allocs, Fails uint64
 }
 
-// Fields lists the snapshot as SPEC.md's top-level stats names it.
+// Fields lists the snapshot as README.md's top-level stats names it.
 func (s Stats) Fields() []Field {
 	return []Field{
 		{"pools", s.Pools}, {"arena_bytes", s.ArenaBytes}, {"buffers", s.Buffers}, {"free", s.Free},

@@ -17,8 +17,8 @@ func fieldNames(fs []Field) []string {
 	return out
 }
 
-// TestStatsFields: every stats snapshot names exactly SPEC.md's fields
-// ("Stats names (stable)"), in SPEC.md's order.
+// TestStatsFields: every stats snapshot names exactly README.md's fields
+// in README.md's order.
 func TestStatsFields(t *testing.T) {
 	for _, tc := range []struct {
 		file string
