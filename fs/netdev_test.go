@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -160,7 +161,7 @@ func TestNetdevInjectSendsEveryRecord(t *testing.T) {
 		{"little-endian ns, 1-byte writes", binary.LittleEndian, true, "dd if=%s of=netdev/mem0/inject bs=1 status=none"},
 		{"big-endian µs, 4096-byte writes", binary.BigEndian, false, "dd if=%s of=netdev/mem0/inject bs=4096 status=none"},
 	} {
-		path := file(t, "x.pcap", pcapStream(tc.bo, tc.nano, 1, frames...))
+		path := file(t, "x.pcap", netdevtest.PcapStream(tc.bo, tc.nano, 1, frames...))
 		m.sh(t, fmt.Sprintf(tc.cmd, path))
 		for i, want := range frames {
 			if got := m.sent(t, "mem0"); !bytes.Equal(got, want) {
@@ -173,17 +174,17 @@ func TestNetdevInjectSendsEveryRecord(t *testing.T) {
 func TestNetdevInjectRefusesBadStreams(t *testing.T) {
 	m := mountDevices(t, netdev.Config{}, "mem0")
 	good := udpFrame("good")
-	badMagic := pcapStream(binary.LittleEndian, false, 1, good)
+	badMagic := netdevtest.PcapStream(binary.LittleEndian, false, 1, good)
 	binary.LittleEndian.PutUint32(badMagic, 0xdeadbeef)
-	oversized := pcapStream(binary.LittleEndian, false, 1, good, bytes.Repeat([]byte{1}, testMaxFrame+1), good)
-	tiny := pcapStream(binary.BigEndian, false, 1, good, good[:10], good)
+	oversized := netdevtest.PcapStream(binary.LittleEndian, false, 1, good, bytes.Repeat([]byte{1}, testMaxFrame+1), good)
+	tiny := netdevtest.PcapStream(binary.BigEndian, false, 1, good, good[:10], good)
 	for _, tc := range []struct {
 		name   string
 		stream []byte
 		sent   int // records sent before the bad one
 	}{
 		{"bad magic", badMagic, 0},
-		{"link type 101 (raw IP)", pcapStream(binary.LittleEndian, false, 101, good), 0},
+		{"link type 101 (raw IP)", netdevtest.PcapStream(binary.LittleEndian, false, 101, good), 0},
 		{"a record larger than the device's frames", oversized, 1},
 		{"a record shorter than an Ethernet header", tiny, 1},
 	} {
@@ -215,7 +216,7 @@ func TestNetdevInjectKeepsOrderAcrossWrites(t *testing.T) {
 	for i := range 300 {
 		frames = append(frames, udpFrame(fmt.Sprintf("record-%03d-%s", i, strings.Repeat("x", i%7*150))))
 	}
-	path := file(t, "x.pcap", pcapStream(binary.LittleEndian, false, 1, frames...))
+	path := file(t, "x.pcap", netdevtest.PcapStream(binary.LittleEndian, false, 1, frames...))
 	m.sh(t, "dd if="+path+" of=netdev/mem0/inject bs=5000 status=none")
 	for i, want := range frames {
 		if got := m.sent(t, "mem0"); !bytes.Equal(got, want) {
@@ -234,7 +235,7 @@ func TestNetdevInjectKeepsOrderAcrossWrites(t *testing.T) {
 func TestNetdevInjectRefusesAShortRecordInItsWrite(t *testing.T) {
 	m := mountDevices(t, netdev.Config{}, "mem0")
 	good := udpFrame("good")
-	stream := pcapStream(binary.LittleEndian, false, 1, good, good[:10], good)
+	stream := netdevtest.PcapStream(binary.LittleEndian, false, 1, good, good[:10], good)
 	out := m.sh(t, python3()+` -c '
 import os, sys
 fd = os.open("netdev/mem0/inject", os.O_WRONLY)
@@ -261,7 +262,7 @@ os.close(fd)
 func TestNetdevInjectReportsARefusedRecordLater(t *testing.T) {
 	m := mountDevices(t, netdev.Config{}, "mem0", "mem1")
 	good := udpFrame("good")
-	stream := pcapStream(binary.LittleEndian, false, 1, good, good, good)
+	stream := netdevtest.PcapStream(binary.LittleEndian, false, 1, good, good, good)
 	first := len(stream) - 2*(16+len(good))
 	for _, tc := range []struct {
 		dev, then, want string
@@ -331,7 +332,7 @@ step("close", lambda: os.close(fd))
 func TestNetdevInjectReportsACutStreamAtClose(t *testing.T) {
 	m := mountDevices(t, netdev.Config{}, "mem0")
 	good := udpFrame("good")
-	stream := pcapStream(binary.LittleEndian, false, 1, good, good)
+	stream := netdevtest.PcapStream(binary.LittleEndian, false, 1, good, good)
 	path := file(t, "cut.pcap", stream[:len(stream)-5])
 	before := len(m.log.lines())
 	out := m.sh(t, python3()+` -c '

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 )
 
 // testMaxFrame is what the memory devices carry: an MTU of 1500 with the
@@ -175,51 +177,13 @@ func (m *netMounted) captures(dev string) int {
 	return 0
 }
 
-// udpFrame is an Ethernet/IPv4/UDP frame carrying payload, with a correct
-// IPv4 header checksum.
+// udpFrame is an Ethernet/IPv4/UDP frame carrying payload.
 func udpFrame(payload string) []byte {
-	f := []byte{0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00}
-	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 99, 0, 2, 10, 99, 0, 1}
-	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(payload)))
-	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip))
-	udp := []byte{0x30, 0x39, 0x27, 0x0f, 0, 0, 0, 0}
-	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
-	return append(append(append(f, ip...), udp...), payload...)
-}
-
-func ipChecksum(h []byte) uint16 {
-	var sum uint32
-	for i := 0; i < len(h); i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(h[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
-}
-
-// pcapStream is a classic pcap stream of frames in byte order bo, with
-// nanosecond timestamps when nano, and link type linkType.
-func pcapStream(bo binary.AppendByteOrder, nano bool, linkType uint32, frames ...[]byte) []byte {
-	magic := uint32(0xa1b2c3d4)
-	if nano {
-		magic = 0xa1b23c4d
-	}
-	s := bo.AppendUint32(nil, magic)
-	s = bo.AppendUint16(s, 2)
-	s = bo.AppendUint16(s, 4)
-	s = bo.AppendUint32(s, 0)
-	s = bo.AppendUint32(s, 0)
-	s = bo.AppendUint32(s, 65535)
-	s = bo.AppendUint32(s, linkType)
-	for i, f := range frames {
-		s = bo.AppendUint32(s, uint32(1700000000+i))
-		s = bo.AppendUint32(s, 0)
-		s = bo.AppendUint32(s, uint32(len(f)))
-		s = bo.AppendUint32(s, uint32(len(f)))
-		s = append(s, f...)
-	}
-	return s
+	return netdevtest.UDP{
+		DstMAC: net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}, SrcMAC: net.HardwareAddr{0x02, 0, 0, 0, 0, 0x02},
+		Src: net.IPv4(10, 99, 0, 2), Dst: net.IPv4(10, 99, 0, 1),
+		SrcPort: 12345, DstPort: 9999, Payload: []byte(payload),
+	}.Frame()
 }
 
 // pcapRecords parses a little-endian microsecond pcap stream, as capture

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
 
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -133,30 +133,10 @@ func udpPayloadFor(size int) int { return size - 14 - 20 - 8 }
 // ethFrame is a size-byte IPv4/UDP frame to otherMAC, as a writer into a
 // TAP sends it.
 func ethFrame(size int) []byte {
-	f := make([]byte, size)
-	copy(f[0:6], otherMAC)
-	copy(f[6:12], peerMAC)
-	binary.BigEndian.PutUint16(f[12:], 0x0800)
-	ipv4 := f[14:34]
-	ipv4[0] = 0x45
-	binary.BigEndian.PutUint16(ipv4[2:], uint16(size-14))
-	ipv4[8] = 64
-	ipv4[9] = 17
-	copy(ipv4[12:16], peerIP)
-	copy(ipv4[16:20], kernelIP)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ipv4[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	binary.BigEndian.PutUint16(ipv4[10:], ^uint16(sum))
-	udp := f[34:42]
-	binary.BigEndian.PutUint16(udp[0:], 40000)
-	binary.BigEndian.PutUint16(udp[2:], benchPort)
-	binary.BigEndian.PutUint16(udp[4:], uint16(size-34))
-	return f
+	return netdevtest.UDP{
+		DstMAC: otherMAC, SrcMAC: peerMAC, Src: peerIP, Dst: kernelIP,
+		SrcPort: 40000, DstPort: benchPort, Payload: make([]byte, udpPayloadFor(size)),
+	}.Frame()
 }
 
 // udpSender sends datagrams that leave through the TAP as frames of a

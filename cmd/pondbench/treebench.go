@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -315,7 +316,7 @@ func txFileFigure(b *bench, f *figDef, round int) error {
 func injectFigure(b *bench, f *figDef, round int) error {
 	t := &b.fs
 	frame := ethFrame(f.size)
-	stream := pcapStream(frame, t.injectN)
+	stream := netdevtest.PcapStream(binary.LittleEndian, false, 1, slices.Repeat([][]byte{frame}, t.injectN)...)
 	inject := filepath.Join(t.devDir, "inject")
 	var st unix.Stat_t
 	if err := unix.Stat(inject, &st); err != nil {
@@ -372,17 +373,6 @@ func repeat(b []byte, n int) iter.Seq[[]byte] {
 			}
 		}
 	}
-}
-
-// pcapStream is a pcap stream of n copies of frame.
-func pcapStream(frame []byte, n int) []byte {
-	out := netdev.AppendPcapFileHeader(make([]byte, 0, netdev.PcapFileHeaderLen+n*(netdev.PcapRecordHeaderLen+len(frame))), 0)
-	ts := time.Unix(1700000000, 0)
-	for range n {
-		out = netdev.AppendPcapRecordHeader(out, ts, len(frame), len(frame))
-		out = append(out, frame...)
-	}
-	return out
 }
 
 // lsSizes are the numbers of chains ls is timed at; the first is the
