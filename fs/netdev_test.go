@@ -49,7 +49,7 @@ func TestNetdevNamesMustBeUsable(t *testing.T) {
 	p := newPond(t)
 	var ports []*netdev.Port
 	for _, name := range []string{"dup", "dup"} {
-		dev, peer := netdev.NewMemPair(name, testMaxFrame, 4)
+		dev, peer := netdevtest.NewMemPair(name, testMaxFrame, 4)
 		port, err := netdev.NewPort(p, dev, netdev.Config{})
 		if err != nil {
 			t.Fatal(err)

@@ -26,7 +26,7 @@ const testMaxFrame = 1518
 type netMounted struct {
 	*mounted
 	ports map[string]*netdev.Port
-	peers map[string]*netdev.MemDevice
+	peers map[string]*netdevtest.MemDevice
 }
 
 // mountDevices mounts a tree of a new pond with one memory device per
@@ -37,12 +37,12 @@ func mountDevices(t *testing.T, cfg netdev.Config, names ...string) *netMounted 
 	m := &netMounted{
 		mounted: newMounted(t),
 		ports:   map[string]*netdev.Port{},
-		peers:   map[string]*netdev.MemDevice{},
+		peers:   map[string]*netdevtest.MemDevice{},
 	}
 	cfg.Log = log.New(m.log, "", 0)
 	var ports []*netdev.Port
 	for _, name := range names {
-		dev, peer := netdev.NewMemPair(name, testMaxFrame, 1024)
+		dev, peer := netdevtest.NewMemPair(name, testMaxFrame, 1024)
 		port, err := netdev.NewPort(m.pond, dev, cfg)
 		if err != nil {
 			t.Fatal(err)

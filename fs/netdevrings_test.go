@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 )
 
 // TestRingLayoutAndBusy: the first read of a ring gives its layout in the
@@ -57,7 +58,7 @@ func TestRingKilledHolderGivesBack(t *testing.T) {
 // opened (EOPNOTSUPP), and the log says why.
 func TestRingWithoutZeroCopy(t *testing.T) {
 	m := &netMounted{mounted: newMounted(t)}
-	dev, peer := netdev.NewMemPair("mem0", testMaxFrame, 8)
+	dev, peer := netdevtest.NewMemPair("mem0", testMaxFrame, 8)
 	port, err := netdev.NewPort(m.pond, dev, netdev.Config{})
 	if err != nil {
 		t.Fatal(err)

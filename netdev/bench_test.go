@@ -1,8 +1,10 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
 	"fmt"
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"testing"
 
 	"github.com/pondfs/pondfs/chain"
@@ -18,21 +20,21 @@ func benchFrames() []struct {
 		name  string
 		frame []byte
 	}{
-		{"64B", padded(udpFrame(hello))},
-		{"1514B", udpFrame(bytes.Repeat([]byte{'x'}, 1514-42))},
+		{"64B", netdev.Padded(netdev.UDPFrame(netdev.Hello))},
+		{"1514B", netdev.UDPFrame(bytes.Repeat([]byte{'x'}, 1514-42))},
 	}
 }
 
 // benchPort is a port on a memory device whose receive goroutine never
 // runs: the benchmark calls receiveOne itself. It is closed when b ends.
-func benchPort(b *testing.B, p *pond.Pond) (*Port, *MemDevice) {
-	return manualPort(b, p, Config{}, 4)
+func benchPort(b *testing.B, p *pond.Pond) (*netdev.Port, *netdevtest.MemDevice) {
+	return manualPort(b, p, netdev.Config{}, 4)
 }
 
 // receiveFrom has peer write the frame in iov and port receive it.
-func receiveFrom(b *testing.B, port *Port, peer *MemDevice, iov [][]byte) {
+func receiveFrom(b *testing.B, port *netdev.Port, peer *netdevtest.MemDevice, iov [][]byte) {
 	peer.Writev(iov)
-	if err := port.receiveOne(); err != nil {
+	if err := port.ReceiveOne(); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -46,14 +48,14 @@ func receiveFrom(b *testing.B, port *Port, peer *MemDevice, iov [][]byte) {
 func BenchmarkReceive(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
-			p := newTestPond(b, 64)
+			p := netdev.NewTestPond(b, 64)
 			port, peer := benchPort(b, p)
 			iov := [][]byte{bf.frame}
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bf.frame)))
 			for b.Loop() {
 				receiveFrom(b, port, peer, iov)
-				c, err := port.Take(port.seq)
+				c, err := port.Take(port.LastSeq())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -72,10 +74,10 @@ func BenchmarkReceive(b *testing.B) {
 func BenchmarkReceiveFull(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
-			p := newTestPond(b, 512)
+			p := netdev.NewTestPond(b, 512)
 			port, peer := benchPort(b, p)
 			iov := [][]byte{bf.frame}
-			for range port.capacity {
+			for range port.Capacity() {
 				receiveFrom(b, port, peer, iov)
 			}
 			b.ReportAllocs()
@@ -96,7 +98,7 @@ func BenchmarkReceiveFull(b *testing.B) {
 func BenchmarkReceiveRaw(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name, func(b *testing.B) {
-			dev, peer := NewMemPair("bench0", testMaxFrame, 4)
+			dev, peer := netdevtest.NewMemPair("bench0", testMaxFrame, 4)
 			defer dev.Close()
 			defer peer.Close()
 			iov := [][]byte{bf.frame}
@@ -129,12 +131,12 @@ func BenchmarkDrain(b *testing.B) {
 	for _, bf := range benchFrames() {
 		iov := [][]byte{bf.frame}
 		b.Run(bf.name+"/port", func(b *testing.B) {
-			port, peer := manualPort(b, newTestPond(b, 512), Config{}, drainDepth)
+			port, peer := manualPort(b, netdev.NewTestPond(b, 512), netdev.Config{}, drainDepth)
 			b.SetBytes(int64(len(bf.frame)))
-			drainEach(b, peer, iov, port.receiveOne)
+			drainEach(b, peer, iov, port.ReceiveOne)
 		})
 		b.Run(bf.name+"/raw", func(b *testing.B) {
-			dev, peer := NewMemPair("bench0", testMaxFrame, drainDepth)
+			dev, peer := netdevtest.NewMemPair("bench0", testMaxFrame, drainDepth)
 			defer dev.Close()
 			defer peer.Close()
 			buf := make([]byte, testMaxFrame+1)
@@ -149,7 +151,7 @@ func BenchmarkDrain(b *testing.B) {
 
 // drainEach calls receive b.N times, on the clock, having peer fill its
 // device's queue off the clock whenever it has run dry.
-func drainEach(b *testing.B, peer *MemDevice, iov [][]byte, receive func() error) {
+func drainEach(b *testing.B, peer *netdevtest.MemDevice, iov [][]byte, receive func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	queued := 0
@@ -181,8 +183,8 @@ const sendBatch = 1000
 func BenchmarkSend(b *testing.B) {
 	for _, bf := range benchFrames() {
 		b.Run(bf.name+"/port", func(b *testing.B) {
-			p := newTestPond(b, 2*sendBatch)
-			port, peer := manualPort(b, p, Config{}, sendBatch)
+			p := netdev.NewTestPond(b, 2*sendBatch)
+			port, peer := manualPort(b, p, netdev.Config{}, sendBatch)
 			acct, err := p.NewAccount("bench.tx", 1<<30)
 			if err != nil {
 				b.Fatal(err)
@@ -203,7 +205,7 @@ func BenchmarkSend(b *testing.B) {
 			}, func(i int) error { return port.Send(batch[i]) })
 		})
 		b.Run(bf.name+"/raw", func(b *testing.B) {
-			dev, peer := NewMemPair("bench0", testMaxFrame, sendBatch)
+			dev, peer := netdevtest.NewMemPair("bench0", testMaxFrame, sendBatch)
 			defer dev.Close()
 			defer peer.Close()
 			iov := [][]byte{bf.frame}
@@ -218,14 +220,14 @@ func BenchmarkSend(b *testing.B) {
 // sendEach calls send b.N times on the clock, in runs of up to sendBatch:
 // before each run, off the clock, it empties peer's queue and calls
 // prepare with the run's length.
-func sendEach(b *testing.B, peer *MemDevice, prepare func(k int), send func(i int) error) {
+func sendEach(b *testing.B, peer *netdevtest.MemDevice, prepare func(k int), send func(i int) error) {
 	b.ReportAllocs()
 	buf := make([]byte, testMaxFrame+1)
 	b.ResetTimer()
 	for sent := 0; sent < b.N; {
 		k := min(sendBatch, b.N-sent)
 		b.StopTimer()
-		for !peer.in.empty() {
+		for peer.Queued() > 0 {
 			if _, err := peer.Read(buf); err != nil {
 				b.Fatal(err)
 			}

@@ -1,9 +1,11 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"io"
 	"log"
 	"testing"
@@ -12,11 +14,13 @@ import (
 
 // pcapTail follows one capture's stream.
 type pcapTail struct {
-	c *Capture
-	r *PcapReader
+	c *netdev.Capture
+	r *netdev.PcapReader
 }
 
-func tail(c *Capture) *pcapTail { return &pcapTail{c, NewPcapReader(MaxFrameLimit)} }
+func tail(c *netdev.Capture) *pcapTail {
+	return &pcapTail{c, netdev.NewPcapReader(netdev.MaxFrameLimit)}
+}
 
 // records reads the stream until it yields n more records, in reads of
 // odd sizes.
@@ -42,36 +46,36 @@ func (pt *pcapTail) records(t *testing.T, n int) [][]byte {
 }
 
 func TestCaptureSeesReceivedAndSent(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(0)) // before the capture: not in it
-	waitSeen(t, m.Port, 1)
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(0)) // before the capture: not in it
+	netdev.WaitSeen(t, m.Port, 1)
 	c, err := m.Capture(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	m.inject(t, numbered(1))
-	waitSeen(t, m.Port, 2)
-	if err := m.SendBytes(numbered(2)); err != nil {
+	m.inject(t, netdev.Numbered(1))
+	netdev.WaitSeen(t, m.Port, 2)
+	if err := m.SendBytes(netdev.Numbered(2)); err != nil {
 		t.Fatal(err)
 	}
 	recs := tail(c).records(t, 2)
-	if !bytes.Equal(recs[0], numbered(1)) || !bytes.Equal(recs[1], numbered(2)) {
+	if !bytes.Equal(recs[0], netdev.Numbered(1)) || !bytes.Equal(recs[1], netdev.Numbered(2)) {
 		t.Errorf("records %x, want frames 1 (received) and 2 (sent)", recs)
 	}
 	if c.Lost() != 0 {
 		t.Errorf("Lost = %d", c.Lost())
 	}
-	takeAll(t, m.Port)
+	netdev.TakeAll(t, m.Port)
 }
 
 // answeringDevice is a memory device whose peer answers each frame
 // written to it before the write returns, as the kernel answers a frame
 // written to a TAP (an ICMP error, say) within the write(2).
 type answeringDevice struct {
-	*MemDevice
-	peer     *MemDevice
+	*netdevtest.MemDevice
+	peer     *netdevtest.MemDevice
 	answer   []byte
 	received func() // returns once the port has received the answer
 }
@@ -89,10 +93,10 @@ func (d *answeringDevice) Writev(iov [][]byte) (int, error) {
 // ahead of the answer the device gives to it during the write, as on a
 // Linux interface.
 func TestCaptureShowsSentBeforeItsAnswer(t *testing.T) {
-	p := newTestPond(t, 64)
-	dev, peer := NewMemPair("mem0", testMaxFrame, 4)
-	ad := &answeringDevice{MemDevice: dev, peer: peer, answer: numbered(2)}
-	port, err := NewPort(p, ad, Config{Log: log.New(&logBuf{}, "", 0)})
+	p := netdev.NewTestPond(t, 64)
+	dev, peer := netdevtest.NewMemPair("mem0", testMaxFrame, 4)
+	ad := &answeringDevice{MemDevice: dev, peer: peer, answer: netdev.Numbered(2)}
+	port, err := netdev.NewPort(p, ad, netdev.Config{Log: log.New(&netdev.LogBuf{}, "", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,28 +104,28 @@ func TestCaptureShowsSentBeforeItsAnswer(t *testing.T) {
 		port.Close()
 		peer.Close()
 	})
-	ad.received = func() { waitSeen(t, port, 1) }
+	ad.received = func() { netdev.WaitSeen(t, port, 1) }
 	c, err := port.Capture(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := port.SendBytes(numbered(1)); err != nil {
+	if err := port.SendBytes(netdev.Numbered(1)); err != nil {
 		t.Fatal(err)
 	}
 	recs := tail(c).records(t, 2)
-	if !bytes.Equal(recs[0], numbered(1)) || !bytes.Equal(recs[1], numbered(2)) {
+	if !bytes.Equal(recs[0], netdev.Numbered(1)) || !bytes.Equal(recs[1], netdev.Numbered(2)) {
 		t.Errorf("records %x, want frame 1 (sent) and then 2 (its answer)", recs)
 	}
-	takeAll(t, port)
+	netdev.TakeAll(t, port)
 }
 
 func TestCaptureSlowReaderLoses(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	frame := numbered(1)
-	record := PcapRecordHeaderLen + len(frame)
-	slow, err := m.Capture(PcapFileHeaderLen + 2*record) // room for two records
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	frame := netdev.Numbered(1)
+	record := netdev.PcapRecordHeaderLen + len(frame)
+	slow, err := m.Capture(netdev.PcapFileHeaderLen + 2*record) // room for two records
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +136,7 @@ func TestCaptureSlowReaderLoses(t *testing.T) {
 	}
 	defer fast.Close()
 	for i := 1; i <= 5; i++ {
-		if err := m.SendBytes(numbered(i)); err != nil {
+		if err := m.SendBytes(netdev.Numbered(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,12 +151,12 @@ func TestCaptureSlowReaderLoses(t *testing.T) {
 	}
 	slowTail := tail(slow)
 	recs := slowTail.records(t, 2)
-	if !bytes.Equal(recs[0], numbered(1)) || !bytes.Equal(recs[1], numbered(2)) {
+	if !bytes.Equal(recs[0], netdev.Numbered(1)) || !bytes.Equal(recs[1], netdev.Numbered(2)) {
 		t.Errorf("slow capture kept %x, want the first two frames", recs)
 	}
 	// Reading made room: the stream goes on, well formed, with what comes next.
-	m.SendBytes(numbered(6))
-	if recs := slowTail.records(t, 1); !bytes.Equal(recs[0], numbered(6)) {
+	m.SendBytes(netdev.Numbered(6))
+	if recs := slowTail.records(t, 1); !bytes.Equal(recs[0], netdev.Numbered(6)) {
 		t.Errorf("after the loss the capture got %x", recs)
 	}
 	if got := len(tail(fast).records(t, 6)); got != 6 {
@@ -162,18 +166,18 @@ func TestCaptureSlowReaderLoses(t *testing.T) {
 
 // The capture ring wraps: many records through a ring of a few.
 func TestCaptureRingWraps(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	c, err := m.Capture(PcapFileHeaderLen + 3*(PcapRecordHeaderLen+len(numbered(0))) + 5)
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	c, err := m.Capture(netdev.PcapFileHeaderLen + 3*(netdev.PcapRecordHeaderLen+len(netdev.Numbered(0))) + 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	var want, got [][]byte
-	r := NewPcapReader(MaxFrameLimit)
+	r := netdev.NewPcapReader(netdev.MaxFrameLimit)
 	for i := range 50 {
-		m.SendBytes(numbered(i))
-		want = append(want, numbered(i))
+		m.SendBytes(netdev.Numbered(i))
+		want = append(want, netdev.Numbered(i))
 		buf := make([]byte, 1000)
 		n, err := c.Read(buf)
 		if err != nil {
@@ -195,14 +199,14 @@ func TestCaptureRingWraps(t *testing.T) {
 }
 
 func TestCaptureReadBlocksAndCancels(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
 	c, err := m.Capture(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr := make([]byte, PcapFileHeaderLen)
-	if n, err := io.ReadFull(c, hdr); err != nil || n != PcapFileHeaderLen {
+	hdr := make([]byte, netdev.PcapFileHeaderLen)
+	if n, err := io.ReadFull(c, hdr); err != nil || n != netdev.PcapFileHeaderLen {
 		t.Fatalf("file header: %d bytes, %v", n, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -219,12 +223,12 @@ func TestCaptureReadBlocksAndCancels(t *testing.T) {
 	c.Close()
 	select {
 	case err := <-errc:
-		wantIs(t, "Read pending at Close", err, ErrClosed)
+		netdev.WantIs(t, "Read pending at Close", err, netdev.ErrClosed)
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not unblock Read")
 	}
 	// A closed capture gets nothing more, and costs the port nothing.
-	m.SendBytes(numbered(1))
+	m.SendBytes(netdev.Numbered(1))
 	if c.Lost() != 0 {
 		t.Errorf("a closed capture counted a loss")
 	}
@@ -234,22 +238,22 @@ func TestCaptureReadBlocksAndCancels(t *testing.T) {
 }
 
 func TestCaptureEndsWithPort(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
 	c, err := m.Capture(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	m.SendBytes(numbered(1))
+	m.SendBytes(netdev.Numbered(1))
 	m.Close()
 	all, err := io.ReadAll(c)
 	if err != nil {
 		t.Fatalf("reading to the end: %v", err)
 	}
-	if want := PcapFileHeaderLen + PcapRecordHeaderLen + len(numbered(1)); len(all) != want {
+	if want := netdev.PcapFileHeaderLen + netdev.PcapRecordHeaderLen + len(netdev.Numbered(1)); len(all) != want {
 		t.Errorf("stream of %d bytes, want %d", len(all), want)
 	}
 	_, err = m.Capture(0)
-	wantIs(t, "Capture of a closed port", err, ErrClosed)
+	netdev.WantIs(t, "Capture of a closed port", err, netdev.ErrClosed)
 }

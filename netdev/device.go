@@ -10,7 +10,7 @@ const MaxFrameLimit = 65535 + EthHeaderLen
 
 // Device is a source and sink of Ethernet frames, in the shape of
 // wireguard-go's tun.Device: a TAP (OpenTAP) or an in-memory pair for
-// tests (NewMemPair). Read and Writev may run concurrently with each other
+// tests (netdevtest.NewMemPair). Read and Writev may run concurrently with each other
 // and with Close; two concurrent Reads (or Writevs) are allowed but gain
 // nothing.
 type Device interface {
@@ -43,18 +43,18 @@ type Device interface {
 	Close() error
 }
 
-// pollReader is a Device whose read is two steps: a read that never
+// Poller is a Device whose read is two steps: a read that never
 // waits, and a wait for a frame that holds no buffer. The port receives
 // through them, so that nothing it has lent to the device (a ring's slot)
 // sits in a read waiting for traffic, and so that a ring attached while
-// the device is idle takes the very next frame. TAP and MemDevice are
-// pollReaders; the port falls back to Read, and refuses rings, for
-// another Device.
-type pollReader interface {
-	// readNow reads one frame into p as Device.Read does, or returns
-	// errNotReady at once when the device has none.
-	readNow(p []byte) (int, error)
-	// waitFrame blocks until the device may have a frame, has failed
-	// (the next readNow says how), or is closed (ErrClosed).
-	waitFrame() error
+// the device is idle takes the very next frame. TAP and
+// netdevtest.MemDevice are Pollers; the port falls back to Read, and
+// refuses rings, for another Device.
+type Poller interface {
+	// ReadNow reads one frame into p as Device.Read does, or returns
+	// ErrNotReady at once when the device has none.
+	ReadNow(p []byte) (int, error)
+	// WaitFrame blocks until the device may have a frame, has failed
+	// (the next ReadNow says how), or is closed (ErrClosed).
+	WaitFrame() error
 }

@@ -4,7 +4,7 @@
 //
 // # Receiving
 //
-//	device (TAP, or MemDevice in tests)
+//	device (TAP, or netdevtest.MemDevice in tests)
 //	  │ read(2) straight into a pond buffer, charged to account rx.<if>
 //	  ▼
 //	┌──────────┬────────────────────── frame ───────────────────┬─────────┐
@@ -58,8 +58,9 @@
 // Device is small, in the shape of wireguard-go's tun.Device: Read one
 // frame into a caller's buffer, Writev one frame from segments, Close to
 // unblock a pending Read. OpenTAP opens a Linux TAP through
-// github.com/songgao/water (see TAP for the traps it avoids); NewMemPair
-// makes an in-memory pair for tests that need neither root nor a kernel.
+// github.com/songgao/water (see TAP for the traps it avoids); package
+// netdevtest's NewMemPair makes an in-memory pair for tests that need
+// neither root nor a kernel.
 //
 // # Who owns what
 //

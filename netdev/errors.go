@@ -29,8 +29,9 @@ var (
 	ErrFilterIncomplete = errors.New("netdev: filter program cut short")
 )
 
-// errNotReady: a pollReader's readNow found no frame.
-var errNotReady = errors.New("netdev: no frame ready")
+// ErrNotReady is what a Poller's ReadNow returns when the device holds
+// no frame; it is never a failure.
+var ErrNotReady = errors.New("netdev: no frame ready")
 
 // Ring errors. Each stands for the errno beside it.
 var (

@@ -3,7 +3,6 @@ package netdev
 import (
 	"bytes"
 	"errors"
-	"log"
 	"strings"
 	"sync"
 	"testing"
@@ -12,10 +11,6 @@ import (
 	"github.com/pondfs/pondfs/chain"
 	"github.com/pondfs/pondfs/pond"
 )
-
-// testMaxFrame is the max frame of the memory devices tests use: an MTU
-// of 1500 with Ethernet header and VLAN tag.
-const testMaxFrame = 1518
 
 // newTestPond makes a pond of two classes, 128 and 2048 bytes, the second
 // holding at most bufs buffers, and closes it when the test ends; a Close
@@ -66,66 +61,6 @@ func (l *logBuf) String() string {
 // count is how many logged lines contain s.
 func (l *logBuf) count(s string) int {
 	return strings.Count(l.String(), s)
-}
-
-// memPort is a port over one end of a memory pair, and the other end.
-type memPort struct {
-	*Port
-	peer *MemDevice
-	log  *logBuf
-}
-
-// newMemPort starts a port on a memory pair named mem0 and closes both
-// when the test ends.
-func newMemPort(t testing.TB, p *pond.Pond, cfg Config) memPort {
-	t.Helper()
-	dev, peer := NewMemPair("mem0", testMaxFrame, 256)
-	lb := &logBuf{}
-	cfg.Log = log.New(lb, "", 0)
-	port, err := NewPort(p, dev, cfg)
-	if err != nil {
-		t.Fatalf("NewPort: %v", err)
-	}
-	t.Cleanup(func() {
-		port.Close()
-		peer.Close()
-	})
-	return memPort{port, peer, lb}
-}
-
-// manualPort is a port on a memory device queueing depth frames, whose
-// receive goroutine never runs: the test calls receiveOne itself, so that
-// it knows what has been received. It is closed when t ends.
-func manualPort(t testing.TB, p *pond.Pond, cfg Config, depth int) (*Port, *MemDevice) {
-	t.Helper()
-	dev, peer := NewMemPair("mem0", testMaxFrame, depth)
-	return manualPortOn(t, p, dev, peer, cfg), peer
-}
-
-// manualPortOn is manualPort on dev, a memory device or one wrapping it,
-// whose peer is closed with the port.
-func manualPortOn(t testing.TB, p *pond.Pond, dev Device, peer *MemDevice, cfg Config) *Port {
-	t.Helper()
-	port, err := newPort(p, dev, cfg)
-	if err != nil {
-		t.Fatalf("newPort: %v", err)
-	}
-	t.Cleanup(func() {
-		port.receiverDone()
-		port.Close()
-		peer.Close()
-	})
-	return port
-}
-
-// inject writes frames from the peer's side, for the port to receive.
-func (m memPort) inject(t testing.TB, frames ...[]byte) {
-	t.Helper()
-	for _, f := range frames {
-		if _, err := m.peer.Writev([][]byte{f}); err != nil {
-			t.Fatalf("peer Writev: %v", err)
-		}
-	}
 }
 
 // waitFor polls cond until it holds, failing the test after 10 seconds.

@@ -1,7 +1,9 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"slices"
 	"testing"
 
@@ -9,39 +11,25 @@ import (
 )
 
 // receiveFrames has peer send frames and port receive them, one by one.
-func receiveFrames(t *testing.T, port *Port, peer *MemDevice, frames ...[]byte) {
+func receiveFrames(t *testing.T, port *netdev.Port, peer *netdevtest.MemDevice, frames ...[]byte) {
 	t.Helper()
 	for _, f := range frames {
 		if _, err := peer.Writev([][]byte{f}); err != nil {
 			t.Fatalf("peer Writev: %v", err)
 		}
-		if err := port.receiveOne(); err != nil {
+		if err := port.ReceiveOne(); err != nil {
 			t.Fatalf("receiveOne: %v", err)
 		}
 	}
 }
 
-// madeChains reports, for each queued frame, whether its chain was made.
-func madeChains(port *Port) []bool {
-	port.mu.Lock()
-	defer port.mu.Unlock()
-	var made []bool
-	for i := range port.q.n {
-		f := port.q.at(i)
-		f.mu.Lock()
-		made = append(made, f.c != nil)
-		f.mu.Unlock()
-	}
-	return made
-}
-
 // A frame's chain is made when the frame is first used, once; frames
 // nobody used have none.
 func TestChainMadeAtFirstUse(t *testing.T) {
-	p := newTestPond(t, 64)
-	port, peer := manualPort(t, p, Config{RxQueue: 4}, 4)
-	receiveFrames(t, port, peer, udpFrame(hello), numbered(2))
-	if got := madeChains(port); !slices.Equal(got, []bool{false, false}) {
+	p := netdev.NewTestPond(t, 64)
+	port, peer := manualPort(t, p, netdev.Config{RxQueue: 4}, 4)
+	receiveFrames(t, port, peer, netdev.UDPFrame(netdev.Hello), netdev.Numbered(2))
+	if got := port.MadeChains(); !slices.Equal(got, []bool{false, false}) {
 		t.Fatalf("chains made before any use: %v", got)
 	}
 	var first *chain.Chain
@@ -53,7 +41,7 @@ func TestChainMadeAtFirstUse(t *testing.T) {
 				t.Error("a second With made another chain")
 			}
 			// TestReceiveLayers checks the layers a chain is made with.
-			if got := chainBytes(t, c, 0); !bytes.Equal(got, udpFrame(hello)) || c.Depth() != 3 {
+			if got := netdev.ChainBytes(t, c, 0); !bytes.Equal(got, netdev.UDPFrame(netdev.Hello)) || c.Depth() != 3 {
 				t.Errorf("frame 1: %d layers over %x", c.Depth()+1, got)
 			}
 			return nil
@@ -62,14 +50,14 @@ func TestChainMadeAtFirstUse(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := madeChains(port); !slices.Equal(got, []bool{true, false}) {
+	if got := port.MadeChains(); !slices.Equal(got, []bool{true, false}) {
 		t.Errorf("chains made: %v, want only frame 1's", got)
 	}
 	c, err := port.Take(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(2)) {
+	if got := netdev.ChainBytes(t, c, 0); !bytes.Equal(got, netdev.Numbered(2)) {
 		t.Errorf("frame 2 holds %x", got)
 	}
 	c.Free()
@@ -79,20 +67,20 @@ func TestChainMadeAtFirstUse(t *testing.T) {
 	if !port.Queued(1) || port.Queued(2) || port.Queued(3) {
 		t.Errorf("Queued(1, 2, 3) = %v, %v, %v, want true, false, false", port.Queued(1), port.Queued(2), port.Queued(3))
 	}
-	takeAll(t, port)
+	netdev.TakeAll(t, port)
 }
 
 // A full queue drops its oldest frames, chain made or not, and their
 // memory goes back at once: a made chain to the pond, the buffer of a
 // frame dropped unread to the receiver, for the next frame.
 func TestFullQueueFreesDroppedFrames(t *testing.T) {
-	p := newTestPond(t, 64)
-	port, peer := manualPort(t, p, Config{RxQueue: 2}, 4)
-	receiveFrames(t, port, peer, numbered(1), numbered(2))
+	p := netdev.NewTestPond(t, 64)
+	port, peer := manualPort(t, p, netdev.Config{RxQueue: 2}, 4)
+	receiveFrames(t, port, peer, netdev.Numbered(1), netdev.Numbered(2))
 	if err := port.With(1, func(*chain.Chain) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	receiveFrames(t, port, peer, numbered(3), numbered(4), numbered(5))
+	receiveFrames(t, port, peer, netdev.Numbered(3), netdev.Numbered(4), netdev.Numbered(5))
 	if got := port.Seqs(nil); !slices.Equal(got, []uint64{4, 5}) {
 		t.Fatalf("Seqs = %v, want [4 5]", got)
 	}
@@ -105,5 +93,5 @@ func TestFullQueueFreesDroppedFrames(t *testing.T) {
 	if s := port.Stats(); s.RxPackets != 5 || s.RxDropped != 3 {
 		t.Errorf("stats %+v, want 5 received, 3 dropped", s)
 	}
-	takeAll(t, port)
+	netdev.TakeAll(t, port)
 }

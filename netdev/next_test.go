@@ -1,8 +1,9 @@
-package netdev
+package netdev_test
 
 import (
 	"context"
 	"errors"
+	"github.com/pondfs/pondfs/netdev"
 	"io"
 	"slices"
 	"testing"
@@ -12,17 +13,17 @@ import (
 // TestSeqsAfterCursor: a cursor sees every queued frame newer than it,
 // oldest first; frames dropped or taken before it looked are skipped.
 func TestSeqsAfterCursor(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{RxQueue: 4})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{RxQueue: 4})
 	ctx := t.Context()
-	m.inject(t, numbered(1), numbered(2))
-	waitSeen(t, m.Port, 2)
+	m.inject(t, netdev.Numbered(1), netdev.Numbered(2))
+	netdev.WaitSeen(t, m.Port, 2)
 	got, err := m.SeqsAfter(ctx, 0, nil)
 	if err != nil || !slices.Equal(got, []uint64{1, 2}) {
 		t.Fatalf("SeqsAfter(0) = %v, %v; want [1 2]", got, err)
 	}
-	m.inject(t, numbered(3), numbered(4), numbered(5), numbered(6), numbered(7))
-	waitSeen(t, m.Port, 7)
+	m.inject(t, netdev.Numbered(3), netdev.Numbered(4), netdev.Numbered(5), netdev.Numbered(6), netdev.Numbered(7))
+	netdev.WaitSeen(t, m.Port, 7)
 	c, err := m.Take(5)
 	if err != nil {
 		t.Fatal(err)
@@ -32,14 +33,14 @@ func TestSeqsAfterCursor(t *testing.T) {
 	if err != nil || !slices.Equal(got, []uint64{99, 4, 6, 7}) {
 		t.Fatalf("SeqsAfter(2) = %v, %v; want [99 4 6 7]: 3 dropped, 5 taken", got, err)
 	}
-	takeAll(t, m.Port)
+	netdev.TakeAll(t, m.Port)
 }
 
 // TestSeqsAfterWaits: with nothing newer queued, SeqsAfter blocks until a
 // frame comes, ends with ctx, and reports io.EOF once the port stops.
 func TestSeqsAfterWaits(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
 	type result struct {
 		seqs []uint64
 		err  error
@@ -54,7 +55,7 @@ func TestSeqsAfterWaits(t *testing.T) {
 		t.Fatalf("SeqsAfter returned %v, %v with nothing queued", r.seqs, r.err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	m.inject(t, numbered(1))
+	m.inject(t, netdev.Numbered(1))
 	if r := <-res; r.err != nil || !slices.Equal(r.seqs, []uint64{1}) {
 		t.Fatalf("SeqsAfter = %v, %v; want [1]", r.seqs, r.err)
 	}
@@ -73,7 +74,7 @@ func TestSeqsAfterWaits(t *testing.T) {
 		s, err := m.SeqsAfter(context.Background(), 1, nil)
 		res <- result{s, err}
 	}()
-	takeAll(t, m.Port)
+	netdev.TakeAll(t, m.Port)
 	m.Close()
 	if r := <-res; !errors.Is(r.err, io.EOF) {
 		t.Fatalf("SeqsAfter on a closed port: %v, %v; want io.EOF", r.seqs, r.err)

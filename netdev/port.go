@@ -98,7 +98,7 @@ type Port struct {
 	tap *TAP
 	// poll is dev when it reads in two steps (a TAP, a MemDevice): the
 	// receiver then waits for frames holding no buffer, and rings work.
-	poll pollReader
+	poll Poller
 	// rings are the rings attached, by RingKind; nil when none is.
 	rings [ringKinds]atomic.Pointer[Ring]
 
@@ -154,7 +154,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		q:        newRxQueue(cfg.RxQueue),
 	}
 	port.tap, _ = dev.(*TAP)
-	port.poll, _ = dev.(pollReader)
+	port.poll, _ = dev.(Poller)
 	if port.headroom > port.maxBuf {
 		return nil, fmt.Errorf("new port %s: headroom %d exceeds the largest buffer %d: %w",
 			dev.Name(), port.headroom, port.maxBuf, pond.ErrInvalid)

@@ -1,8 +1,10 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
 	"errors"
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"slices"
 	"testing"
 	"time"
@@ -17,25 +19,25 @@ func TestReceiveLayers(t *testing.T) {
 		frame   []byte
 		payload []byte // the top layer's bytes, nil when it is not a payload
 	}{
-		{"udp", udpFrame([]byte("hello pond")), []byte("hello pond")},
-		{"udp padded", padded(udpFrame(hello)), hello},
-		{"tcp", ether(etherTypeIPv4, ipv4(ipProtoTCP, tcp(6, hello))), hello},
-		{"icmp", ether(etherTypeIPv4, ipv4(ipProtoICMP, icmp(hello))), hello},
-		{"arp", padded(ether(etherTypeARP, arp())), nil},
-		{"vlan ipv6 icmpv6", ether(etherTypeVLAN, vlan(7, etherTypeIPv6, ipv6(ipProtoICMPv6, icmp(hello)))), hello},
-		{"unknown ethertype", padded(ether(0x88b5, []byte("opaque"))), nil},
+		{"udp", netdev.UDPFrame([]byte("hello pond")), []byte("hello pond")},
+		{"udp padded", netdev.Padded(netdev.UDPFrame(netdev.Hello)), netdev.Hello},
+		{"tcp", netdev.Ether(netdev.EtherTypeIPv4, netdev.IPv4(netdev.IPProtoTCP, netdev.TCP(6, netdev.Hello))), netdev.Hello},
+		{"icmp", netdev.Ether(netdev.EtherTypeIPv4, netdev.IPv4(netdev.IPProtoICMP, netdev.ICMP(netdev.Hello))), netdev.Hello},
+		{"arp", netdev.Padded(netdev.Ether(netdev.EtherTypeARP, netdev.ARP())), nil},
+		{"vlan ipv6 icmpv6", netdev.Ether(netdev.EtherTypeVLAN, netdev.VLAN(7, netdev.EtherTypeIPv6, netdev.IPv6(netdev.IPProtoICMPv6, netdev.ICMP(netdev.Hello)))), netdev.Hello},
+		{"unknown ethertype", netdev.Padded(netdev.Ether(0x88b5, []byte("opaque"))), nil},
 	}
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			seq := uint64(i + 1)
 			m.inject(t, tt.frame)
-			waitSeen(t, m.Port, seq)
+			netdev.WaitSeen(t, m.Port, seq)
 			if got := m.Seqs(nil); !slices.Equal(got, []uint64{seq}) {
 				t.Fatalf("Seqs = %v, want [%d]", got, seq)
 			}
-			want := Decode(tt.frame, nil)
+			want := netdev.Decode(tt.frame, nil)
 			err := m.With(seq, func(c *chain.Chain) error {
 				if c.Depth() != len(want)-1 {
 					t.Errorf("depth %d, want %d (%v)", c.Depth(), len(want)-1, want)
@@ -52,11 +54,11 @@ func TestReceiveLayers(t *testing.T) {
 					if info != (chain.LayerInfo{Offset: wantOff, Length: l.Length, Proto: l.Proto}) {
 						t.Errorf("layer %d: %+v, want %v at %d", k, info, l, wantOff)
 					}
-					if got := chainBytes(t, c, k); !bytes.Equal(got, tt.frame[l.Offset:l.Offset+l.Length]) {
+					if got := netdev.ChainBytes(t, c, k); !bytes.Equal(got, tt.frame[l.Offset:l.Offset+l.Length]) {
 						t.Errorf("layer %d bytes %x", k, got)
 					}
 				}
-				if tt.payload != nil && !bytes.Equal(chainBytes(t, c, c.Depth()), tt.payload) {
+				if tt.payload != nil && !bytes.Equal(netdev.ChainBytes(t, c, c.Depth()), tt.payload) {
 					t.Errorf("top layer is not the payload %q", tt.payload)
 				}
 				for c.Depth() > 0 {
@@ -88,12 +90,12 @@ func TestReceiveLayers(t *testing.T) {
 }
 
 func TestReceiveDropsOldest(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{RxQueue: 4})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{RxQueue: 4})
 	for i := 1; i <= 10; i++ {
-		m.inject(t, numbered(i))
+		m.inject(t, netdev.Numbered(i))
 	}
-	waitFor(t, "10 frames received", func() bool { return m.Stats().RxPackets == 10 })
+	netdev.WaitFor(t, "10 frames received", func() bool { return m.Stats().RxPackets == 10 })
 	if got := m.Seqs(nil); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
 		t.Fatalf("Seqs = %v, want [7 8 9 10]", got)
 	}
@@ -102,7 +104,7 @@ func TestReceiveDropsOldest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(int(seq))) {
+		if got := netdev.ChainBytes(t, c, 0); !bytes.Equal(got, netdev.Numbered(int(seq))) {
 			t.Errorf("frame %d holds %x", seq, got)
 		}
 		c.Free()
@@ -119,19 +121,19 @@ func TestReceiveDropsOldest(t *testing.T) {
 }
 
 func TestReceivePondExhaustedDropsWithoutBlocking(t *testing.T) {
-	p := newTestPond(t, 4) // four buffers big enough for a frame
-	m := newMemPort(t, p, Config{RxQueue: 16})
+	p := netdev.NewTestPond(t, 4) // four buffers big enough for a frame
+	m := newMemPort(t, p, netdev.Config{RxQueue: 16})
 	for i := 1; i <= 10; i++ {
-		m.inject(t, numbered(i))
+		m.inject(t, netdev.Numbered(i))
 	}
-	waitSeen(t, m.Port, 10)
+	netdev.WaitSeen(t, m.Port, 10)
 	if s := m.Stats(); s.RxPackets != 4 || s.RxDropped != 6 {
 		t.Fatalf("stats %+v, want 4 received and 6 dropped", s)
 	}
 	if got := m.Seqs(nil); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
 		t.Fatalf("Seqs = %v", got)
 	}
-	if n := m.log.count("dropping frames"); n != 1 {
+	if n := m.log.Count("dropping frames"); n != 1 {
 		t.Errorf("the run of drops logged %d lines, want 1:\n%s", n, m.log)
 	}
 	// Memory freed by a consumer serves the next frame at once.
@@ -140,8 +142,8 @@ func TestReceivePondExhaustedDropsWithoutBlocking(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Free()
-	m.inject(t, numbered(11))
-	waitFor(t, "frame 11 queued", func() bool { return m.Stats().RxPackets == 5 })
+	m.inject(t, netdev.Numbered(11))
+	netdev.WaitFor(t, "frame 11 queued", func() bool { return m.Stats().RxPackets == 5 })
 	if got := m.Seqs(nil); !slices.Equal(got, []uint64{2, 3, 4, 5}) {
 		t.Fatalf("Seqs = %v, want the new frame as 5", got)
 	}
@@ -149,22 +151,22 @@ func TestReceivePondExhaustedDropsWithoutBlocking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(11)) {
+	if got := netdev.ChainBytes(t, c, 0); !bytes.Equal(got, netdev.Numbered(11)) {
 		t.Errorf("frame 5 holds %x", got)
 	}
 	c.Free()
 }
 
 func TestReceiveAccountLimitIsolated(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{RxQueue: 16, AccountLimit: 3 * 2048})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{RxQueue: 16, AccountLimit: 3 * 2048})
 	if m.Account().Name() != "rx.mem0" || m.Account().Limit() != 3*2048 {
 		t.Fatalf("account %s limit %d", m.Account().Name(), m.Account().Limit())
 	}
 	for i := 1; i <= 8; i++ {
-		m.inject(t, numbered(i))
+		m.inject(t, netdev.Numbered(i))
 	}
-	waitSeen(t, m.Port, 8)
+	netdev.WaitSeen(t, m.Port, 8)
 	if s := m.Stats(); s.RxPackets != 3 || s.RxDropped != 5 {
 		t.Fatalf("stats %+v, want 3 received and 5 dropped", s)
 	}
@@ -184,23 +186,23 @@ func TestReceiveAccountLimitIsolated(t *testing.T) {
 }
 
 func TestReceiveFrameFitsNoBuffer(t *testing.T) {
-	p := newPondOf(t, pond.Config{Classes: []pond.ClassConfig{{Size: 1024, Max: 16, GrowBy: 16}}, ArenaMax: 1 << 20})
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(1), numbered(2))
-	waitSeen(t, m.Port, 2)
+	p := netdev.NewPondOf(t, pond.Config{Classes: []pond.ClassConfig{{Size: 1024, Max: 16, GrowBy: 16}}, ArenaMax: 1 << 20})
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(1), netdev.Numbered(2))
+	netdev.WaitSeen(t, m.Port, 2)
 	if s := m.Stats(); s.RxPackets != 0 || s.RxDropped != 2 {
 		t.Fatalf("stats %+v, want both frames dropped", s)
 	}
-	if n := m.log.count("fits no pond buffer"); n != 1 {
+	if n := m.log.Count("fits no pond buffer"); n != 1 {
 		t.Errorf("logged %d lines about it, want 1:\n%s", n, m.log)
 	}
 }
 
 func TestReceiveHeadroomShrinksToFit(t *testing.T) {
-	p := newPondOf(t, pond.Config{Classes: []pond.ClassConfig{{Size: 1600, Max: 16, GrowBy: 16}}, ArenaMax: 1 << 20})
-	m := newMemPort(t, p, Config{}) // 1518 + 1 + 128 > 1600: 81 bytes of headroom are left
-	m.inject(t, numbered(1))
-	waitSeen(t, m.Port, 1)
+	p := netdev.NewPondOf(t, pond.Config{Classes: []pond.ClassConfig{{Size: 1600, Max: 16, GrowBy: 16}}, ArenaMax: 1 << 20})
+	m := newMemPort(t, p, netdev.Config{}) // 1518 + 1 + 128 > 1600: 81 bytes of headroom are left
+	m.inject(t, netdev.Numbered(1))
+	netdev.WaitSeen(t, m.Port, 1)
 	err := m.With(1, func(c *chain.Chain) error {
 		for c.Depth() > 0 {
 			c.Pop()
@@ -216,10 +218,10 @@ func TestReceiveHeadroomShrinksToFit(t *testing.T) {
 }
 
 func TestTakeAndWith(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(1), numbered(2), numbered(3))
-	waitSeen(t, m.Port, 3)
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(1), netdev.Numbered(2), netdev.Numbered(3))
+	netdev.WaitSeen(t, m.Port, 3)
 
 	c, err := m.Take(2)
 	if err != nil {
@@ -230,9 +232,9 @@ func TestTakeAndWith(t *testing.T) {
 	}
 	c.Free()
 	_, err = m.Take(2)
-	wantIs(t, "second Take", err, ErrNoFrame)
-	wantIs(t, "With of a taken frame", m.With(2, func(*chain.Chain) error { return nil }), ErrNoFrame)
-	wantIs(t, "With of a frame never received", m.With(99, func(*chain.Chain) error { return nil }), ErrNoFrame)
+	netdev.WantIs(t, "second Take", err, netdev.ErrNoFrame)
+	netdev.WantIs(t, "With of a taken frame", m.With(2, func(*chain.Chain) error { return nil }), netdev.ErrNoFrame)
+	netdev.WantIs(t, "With of a frame never received", m.With(99, func(*chain.Chain) error { return nil }), netdev.ErrNoFrame)
 
 	// fn's error comes back as it is, and fn's edits stay on the chain.
 	errMine := errors.New("mine")
@@ -251,23 +253,23 @@ func TestTakeAndWith(t *testing.T) {
 		}
 		return nil
 	})
-	takeAll(t, m.Port)
+	netdev.TakeAll(t, m.Port)
 }
 
 // A frame dropped from the queue while it is lent stays valid until the
 // borrower is done, and is freed then.
 func TestWithOutlivesDrop(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{RxQueue: 2})
-	m.inject(t, numbered(1))
-	waitSeen(t, m.Port, 1)
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{RxQueue: 2})
+	m.inject(t, netdev.Numbered(1))
+	netdev.WaitSeen(t, m.Port, 1)
 	err := m.With(1, func(c *chain.Chain) error {
-		m.inject(t, numbered(2), numbered(3))
-		waitFor(t, "frame 1 dropped", func() bool { return m.Stats().RxDropped == 1 })
+		m.inject(t, netdev.Numbered(2), netdev.Numbered(3))
+		netdev.WaitFor(t, "frame 1 dropped", func() bool { return m.Stats().RxDropped == 1 })
 		if got := m.Seqs(nil); !slices.Equal(got, []uint64{2, 3}) {
 			t.Errorf("Seqs = %v while frame 1 is lent", got)
 		}
-		if got := chainBytes(t, c, 0); !bytes.Equal(got, numbered(1)) {
+		if got := netdev.ChainBytes(t, c, 0); !bytes.Equal(got, netdev.Numbered(1)) {
 			t.Errorf("lent frame changed under its borrower: %x", got)
 		}
 		// Frames 1 to 3, and the buffer the receiver waits with.
@@ -282,15 +284,15 @@ func TestWithOutlivesDrop(t *testing.T) {
 	if used := m.Account().Stats().UsedBytes; used != 3*2048 {
 		t.Errorf("account uses %d bytes once the borrower is done, want %d", used, 3*2048)
 	}
-	takeAll(t, m.Port)
+	netdev.TakeAll(t, m.Port)
 }
 
 // Take of a frame that is lent waits for the borrower.
 func TestTakeWaitsForWith(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(1))
-	waitSeen(t, m.Port, 1)
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(1))
+	netdev.WaitSeen(t, m.Port, 1)
 	lent, finish := make(chan struct{}), make(chan struct{})
 	withDone := make(chan error, 1)
 	go func() {
@@ -329,8 +331,8 @@ func TestTakeWaitsForWith(t *testing.T) {
 }
 
 func TestSend(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
 	fsAcct, err := p.NewAccount("fs", 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -350,9 +352,9 @@ func TestSend(t *testing.T) {
 		return c
 	}
 	buf := make([]byte, testMaxFrame+1)
-	frame := udpFrame([]byte("out it goes"))
+	frame := netdev.UDPFrame([]byte("out it goes"))
 	c := newChain(frame[:14], frame[14:34], frame[34:])
-	if err := c.Push(14, 20, ProtoIPv4); err != nil {
+	if err := c.Push(14, 20, netdev.ProtoIPv4); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Send(c); err != nil {
@@ -362,7 +364,7 @@ func TestSend(t *testing.T) {
 		t.Fatalf("peer got %x (%v), want all of layer 0", buf[:n], err)
 	}
 
-	for _, n := range []int{EthHeaderLen, testMaxFrame} {
+	for _, n := range []int{netdev.EthHeaderLen, testMaxFrame} {
 		if err := m.Send(newChain(make([]byte, n))); err != nil {
 			t.Fatalf("Send of %d bytes: %v", n, err)
 		}
@@ -370,9 +372,9 @@ func TestSend(t *testing.T) {
 			t.Fatalf("peer got %d bytes (%v), want %d", got, err, n)
 		}
 	}
-	for _, n := range []int{0, EthHeaderLen - 1, testMaxFrame + 1} {
-		wantIs(t, "Send of a bad size", m.Send(newChain(make([]byte, n))), ErrFrameSize)
-		wantIs(t, "SendBytes of a bad size", m.SendBytes(make([]byte, n)), ErrFrameSize)
+	for _, n := range []int{0, netdev.EthHeaderLen - 1, testMaxFrame + 1} {
+		netdev.WantIs(t, "Send of a bad size", m.Send(newChain(make([]byte, n))), netdev.ErrFrameSize)
+		netdev.WantIs(t, "SendBytes of a bad size", m.SendBytes(make([]byte, n)), netdev.ErrFrameSize)
 	}
 	if err := m.SendBytes(frame); err != nil {
 		t.Fatal(err)
@@ -380,7 +382,7 @@ func TestSend(t *testing.T) {
 	if n, err := m.peer.Read(buf); err != nil || !bytes.Equal(buf[:n], frame) {
 		t.Fatalf("peer got %x (%v) from SendBytes", buf[:n], err)
 	}
-	want := Stats{TxPackets: 4, TxBytes: uint64(2*len(frame) + EthHeaderLen + testMaxFrame), RxQueueMax: DefaultRxQueue}
+	want := netdev.Stats{TxPackets: 4, TxBytes: uint64(2*len(frame) + netdev.EthHeaderLen + testMaxFrame), RxQueueMax: netdev.DefaultRxQueue}
 	if s := m.Stats(); s != want {
 		t.Errorf("stats %+v, want %+v", s, want)
 	}
@@ -388,15 +390,15 @@ func TestSend(t *testing.T) {
 	if used := fsAcct.Stats().UsedBytes; used != 0 {
 		t.Errorf("fs account still uses %d bytes", used)
 	}
-	wantIs(t, "Send of a nil chain", m.Send(nil), chain.ErrInvalid)
+	netdev.WantIs(t, "Send of a nil chain", m.Send(nil), chain.ErrInvalid)
 
 	m.peer.Close()
-	wantIs(t, "Send to a gone device", m.Send(newChain(frame)), ErrDeviceGone)
+	netdev.WantIs(t, "Send to a gone device", m.Send(newChain(frame)), netdev.ErrDeviceGone)
 	if s := m.Stats(); s.TxErrors != 1 {
 		t.Errorf("tx_errors %d, want 1", s.TxErrors)
 	}
 	m.Close()
-	wantIs(t, "SendBytes after Close", m.SendBytes(frame), ErrClosed)
+	netdev.WantIs(t, "SendBytes after Close", m.SendBytes(frame), netdev.ErrClosed)
 	if s := m.Stats(); s.TxErrors != 2 {
 		t.Errorf("tx_errors %d, want 2", s.TxErrors)
 	}
@@ -406,10 +408,10 @@ func TestSend(t *testing.T) {
 }
 
 func TestPortCloseUnblocksAndFrees(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(1), numbered(2))
-	waitSeen(t, m.Port, 2)
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(1), netdev.Numbered(2))
+	netdev.WaitSeen(t, m.Port, 2)
 	start := time.Now()
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -437,17 +439,17 @@ func TestPortCloseUnblocksAndFrees(t *testing.T) {
 }
 
 func TestPortDeviceGone(t *testing.T) {
-	p := newTestPond(t, 64)
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(1))
+	p := netdev.NewTestPond(t, 64)
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(1))
 	m.peer.Close()
 	select {
 	case <-m.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the port kept receiving from a gone device")
 	}
-	wantIs(t, "Err", m.Err(), ErrDeviceGone)
-	if n := m.log.count("device is gone"); n != 1 {
+	netdev.WantIs(t, "Err", m.Err(), netdev.ErrDeviceGone)
+	if n := m.log.Count("device is gone"); n != 1 {
 		t.Errorf("logged %d lines about the device gone, want 1:\n%s", n, m.log)
 	}
 	// What was received before stays readable.
@@ -457,10 +459,10 @@ func TestPortDeviceGone(t *testing.T) {
 }
 
 func TestNewPortAccount(t *testing.T) {
-	p := newTestPond(t, 64)
-	dev, peer := NewMemPair("acct0", testMaxFrame, 4)
+	p := netdev.NewTestPond(t, 64)
+	dev, peer := netdevtest.NewMemPair("acct0", testMaxFrame, 4)
 	defer peer.Close()
-	port, err := NewPort(p, dev, Config{RxQueue: 8})
+	port, err := netdev.NewPort(p, dev, netdev.Config{RxQueue: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,9 +473,9 @@ func TestNewPortAccount(t *testing.T) {
 	port.Account().SetLimit(12345)
 	port.Close()
 	// A device reopened under the same name reuses the account and its limit.
-	dev, peer2 := NewMemPair("acct0", testMaxFrame, 4)
+	dev, peer2 := netdevtest.NewMemPair("acct0", testMaxFrame, 4)
 	defer peer2.Close()
-	port, err = NewPort(p, dev, Config{})
+	port, err = netdev.NewPort(p, dev, netdev.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,17 +484,17 @@ func TestNewPortAccount(t *testing.T) {
 		t.Errorf("reopened port's limit %d, want the one set before, 12345", got)
 	}
 
-	dev, peer3 := NewMemPair("bad0", testMaxFrame, 4)
+	dev, peer3 := netdevtest.NewMemPair("bad0", testMaxFrame, 4)
 	defer dev.Close()
 	defer peer3.Close()
-	for _, cfg := range []Config{{RxQueue: -1}, {AccountLimit: -1}, {Headroom: 1 << 20}} {
-		_, err := NewPort(p, dev, cfg)
-		wantIs(t, "NewPort with a bad config", err, pond.ErrInvalid)
+	for _, cfg := range []netdev.Config{{RxQueue: -1}, {AccountLimit: -1}, {Headroom: 1 << 20}} {
+		_, err := netdev.NewPort(p, dev, cfg)
+		netdev.WantIs(t, "NewPort with a bad config", err, pond.ErrInvalid)
 	}
 }
 
 func TestStatsFields(t *testing.T) {
-	s := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	s := netdev.Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	var names []string
 	for i, f := range s.Fields() {
 		names = append(names, f.Name)

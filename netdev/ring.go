@@ -90,7 +90,7 @@ const (
 // AttachRing attaches a ring of kind to the port, its memory charged to
 // acct, and returns it; the caller owns it and closes it to detach. A
 // second ring of the same kind fails with ErrBusy until the first is
-// closed; a device that does not read in two steps (see pollReader)
+// closed; a device that does not read in two steps (see Poller)
 // cannot have a receive ring (ErrNotSupported).
 //
 // While a receive ring is attached every frame received goes into it

@@ -1,4 +1,4 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -23,11 +25,11 @@ func FuzzRingHostile(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{1, 200, 0, 255, 255, 255, 255, 2, 3, 0}, 20))
 	f.Add(bytes.Repeat([]byte{2, 3, 4}, 40))
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		p := newTestPond(t, 512)
+		p := netdev.NewTestPond(t, 512)
 		canaries := fillCanaries(t, p)
-		m := newMemPort(t, p, Config{})
-		rx := attach(t, m.Port, RxRing)
-		tx := attach(t, m.Port, TxRing)
+		m := newMemPort(t, p, netdev.Config{})
+		rx := attach(t, m.Port, netdev.RxRing)
+		tx := attach(t, m.Port, netdev.TxRing)
 		prx, ptx := newProgram(t, p, rx), newProgram(t, p, tx)
 		sent := 0
 		for len(ops) > 0 {
@@ -41,10 +43,10 @@ func FuzzRingHostile(f *testing.F) {
 				}
 				ops = scribbleOver(pr, ops)
 			case 2: // the device receives a frame
-				m.inject(t, numbered(sent))
+				m.inject(t, netdev.Numbered(sent))
 				sent++
 			case 3: // the program produces a frame and kicks
-				ptx.produce(numbered(1000 + sent))
+				ptx.produce(netdev.Numbered(1000 + sent))
 				kickBounded(t, tx)
 				drainPeer(t, m.peer)
 			case 4: // the program waits on each ring, briefly
@@ -53,11 +55,11 @@ func FuzzRingHostile(f *testing.F) {
 				prx.consume()
 			}
 		}
-		waitSeen(t, m.Port, uint64(sent))
+		netdev.WaitSeen(t, m.Port, uint64(sent))
 		rx.Close()
 		tx.Close()
 		drainPeer(t, m.peer)
-		takeAll(t, m.Port)
+		netdev.TakeAll(t, m.Port)
 		m.Close() // Audit is exact only with no allocation under way
 		checkCanaries(t, p, canaries)
 		if got := inUse(p); got != int64(len(canaries)) {
@@ -96,13 +98,13 @@ func scribbleOver(pr *program, ops []byte) []byte {
 // descriptors' addresses may be scribbled over.
 func (pr *program) slotAt(k int) []byte { return pr.slots[k] }
 
-func kickBounded(t *testing.T, r *Ring) {
+func kickBounded(t *testing.T, r *netdev.Ring) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- r.Kick() }()
 	select {
 	case err := <-done:
-		if err != nil && !errors.Is(err, ErrFrameSize) && !errors.Is(err, ErrRingIndex) {
+		if err != nil && !errors.Is(err, netdev.ErrFrameSize) && !errors.Is(err, netdev.ErrRingIndex) {
 			t.Fatalf("kick: %v", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -110,7 +112,7 @@ func kickBounded(t *testing.T, r *Ring) {
 	}
 }
 
-func waitBounded(t *testing.T, r *Ring) {
+func waitBounded(t *testing.T, r *netdev.Ring) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
@@ -121,7 +123,7 @@ func waitBounded(t *testing.T, r *Ring) {
 	}()
 	select {
 	case err := <-done:
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrRingIndex) {
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, netdev.ErrRingIndex) {
 			t.Fatalf("wait: %v", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -131,18 +133,18 @@ func waitBounded(t *testing.T, r *Ring) {
 
 // drainPeer reads every frame the port sent, each of a size the device
 // takes.
-func drainPeer(t *testing.T, peer *MemDevice) {
+func drainPeer(t *testing.T, peer *netdevtest.MemDevice) {
 	t.Helper()
-	buf := make([]byte, MaxFrameLimit+1)
+	buf := make([]byte, netdev.MaxFrameLimit+1)
 	for {
-		n, err := peer.readNow(buf)
-		if errors.Is(err, errNotReady) {
+		n, err := peer.ReadNow(buf)
+		if errors.Is(err, netdev.ErrNotReady) {
 			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n < EthHeaderLen || n > testMaxFrame {
+		if n < netdev.EthHeaderLen || n > testMaxFrame {
 			t.Fatalf("the device sent a frame of %d bytes", n)
 		}
 	}

@@ -1,4 +1,4 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/pondfs/pondfs/netdev"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -20,21 +21,21 @@ import (
 // sees it: it knows only the layout and the arena's bytes.
 type program struct {
 	arena []byte
-	l     RingLayout
+	l     netdev.RingLayout
 	slots [][]byte // each slot's buffer, as attached
 }
 
-func newProgram(t testing.TB, p *pond.Pond, r *Ring) *program {
+func newProgram(t testing.TB, p *pond.Pond, r *netdev.Ring) *program {
 	t.Helper()
 	pr := &program{arena: p.Arena(), l: r.Layout()}
 	for k := range pr.l.Slots {
 		pr.slots = append(pr.slots, pr.slot(uint32(k)))
 	}
 	hdr := pr.arena[pr.l.HeaderOffset:]
-	if m := binary.LittleEndian.Uint32(hdr[ringMagicOff:]); m != ringMagic {
+	if m := binary.LittleEndian.Uint32(hdr[netdev.RingMagicOff:]); m != netdev.RingMagic {
 		t.Fatalf("magic %#x", m)
 	}
-	if v := binary.LittleEndian.Uint16(hdr[ringVersionOff:]); v != ringVersion {
+	if v := binary.LittleEndian.Uint16(hdr[netdev.RingVersionOff:]); v != netdev.RingVersion {
 		t.Fatalf("version %d", v)
 	}
 	return pr
@@ -44,21 +45,21 @@ func (pr *program) u32(off int64) *uint32 {
 	return (*uint32)(unsafe.Pointer(&pr.arena[pr.l.HeaderOffset+off]))
 }
 
-func (pr *program) producer() *uint32 { return pr.u32(ringProducerOff) }
-func (pr *program) consumer() *uint32 { return pr.u32(ringConsumerOff) }
+func (pr *program) producer() *uint32 { return pr.u32(netdev.RingProducerOff) }
+func (pr *program) consumer() *uint32 { return pr.u32(netdev.RingConsumerOff) }
 
 func (pr *program) desc(k uint32) int64 {
-	return pr.l.HeaderOffset + ringDescOff + int64(k&uint32(pr.l.Slots-1))*ringDescSize
+	return pr.l.HeaderOffset + netdev.RingDescOff + int64(k&uint32(pr.l.Slots-1))*netdev.RingDescSize
 }
 
 // slot is slot k's whole buffer.
 func (pr *program) slot(k uint32) []byte {
-	addr := int64(binary.LittleEndian.Uint64(pr.arena[pr.desc(k)+ringDescAddrOff:]))
+	addr := int64(binary.LittleEndian.Uint64(pr.arena[pr.desc(k)+netdev.RingDescAddrOff:]))
 	return pr.arena[addr : addr+int64(pr.l.SlotSize)]
 }
 
 func (pr *program) length(k uint32) *uint32 {
-	return (*uint32)(unsafe.Pointer(&pr.arena[pr.desc(k)+ringDescLenOff]))
+	return (*uint32)(unsafe.Pointer(&pr.arena[pr.desc(k)+netdev.RingDescLenOff]))
 }
 
 // consume copies out every frame produced and not consumed, and
@@ -90,11 +91,11 @@ func (pr *program) produce(frames ...[]byte) {
 	atomic.StoreUint32(pr.producer(), prod)
 }
 
-func attach(t testing.TB, port *Port, kind RingKind) *Ring {
+func attach(t testing.TB, port *netdev.Port, kind netdev.RingKind) *netdev.Ring {
 	t.Helper()
-	acct, err := port.pond.NewAccount("ring."+kind.String(), 64<<20)
+	acct, err := port.PondOf().NewAccount("ring."+kind.String(), 64<<20)
 	if errors.Is(err, pond.ErrExists) {
-		acct, err = port.pond.Account("ring." + kind.String())
+		acct, err = port.PondOf().Account("ring." + kind.String())
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +113,9 @@ func inUse(p *pond.Pond) int64 { return int64(p.Stats().InUse) }
 // TestRxRingReceives: frames go into the ring whole and in order, the
 // queue sees none of them, the counters and a capture see each.
 func TestRxRingReceives(t *testing.T) {
-	p := newTestPond(t, 256)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, RxRing)
+	p := netdev.NewTestPond(t, 256)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.RxRing)
 	pr := newProgram(t, p, r)
 	c, err := m.Capture(0)
 	if err != nil {
@@ -123,10 +124,10 @@ func TestRxRingReceives(t *testing.T) {
 	defer c.Close()
 	var want [][]byte
 	for i := range 40 {
-		want = append(want, numbered(i))
+		want = append(want, netdev.Numbered(i))
 	}
 	m.inject(t, want...)
-	waitSeen(t, m.Port, 40)
+	netdev.WaitSeen(t, m.Port, 40)
 	got := pr.consume()
 	if len(got) != 40 {
 		t.Fatalf("%d frames in the ring, want 40", len(got))
@@ -152,25 +153,25 @@ func TestRxRingReceives(t *testing.T) {
 // TestRxRingFullDrops: a full ring drops each new frame and counts it;
 // the device never waits, and consuming makes room again.
 func TestRxRingFullDrops(t *testing.T) {
-	p := newTestPond(t, 256)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, RxRing)
+	p := netdev.NewTestPond(t, 256)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.RxRing)
 	pr := newProgram(t, p, r)
 	slots := r.Layout().Slots
 	for i := range slots + 5 {
-		m.inject(t, numbered(i))
+		m.inject(t, netdev.Numbered(i))
 	}
-	waitSeen(t, m.Port, uint64(slots+5))
+	netdev.WaitSeen(t, m.Port, uint64(slots+5))
 	if s := m.Stats(); s.RxDropped != 5 || s.RxPackets != uint64(slots) {
 		t.Errorf("rx_dropped %d rx_packets %d, want 5 and %d", s.RxDropped, s.RxPackets, slots)
 	}
 	got := pr.consume()
-	if len(got) != slots || !bytes.Equal(got[slots-1], numbered(slots-1)) {
+	if len(got) != slots || !bytes.Equal(got[slots-1], netdev.Numbered(slots-1)) {
 		t.Fatalf("%d frames, the last %x", len(got), got[len(got)-1])
 	}
-	m.inject(t, numbered(1000))
-	waitSeen(t, m.Port, uint64(slots+6))
-	if got := pr.consume(); len(got) != 1 || !bytes.Equal(got[0], numbered(1000)) {
+	m.inject(t, netdev.Numbered(1000))
+	netdev.WaitSeen(t, m.Port, uint64(slots+6))
+	if got := pr.consume(); len(got) != 1 || !bytes.Equal(got[0], netdev.Numbered(1000)) {
 		t.Errorf("after consuming: %x", got)
 	}
 }
@@ -179,9 +180,9 @@ func TestRxRingFullDrops(t *testing.T) {
 // sees the frames below it whole. It fails if the producer is stored
 // before the frame is read into its slot.
 func TestRxRingPublishesAfterBytes(t *testing.T) {
-	p := newTestPond(t, 256)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, RxRing)
+	p := netdev.NewTestPond(t, 256)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.RxRing)
 	pr := newProgram(t, p, r)
 	const frames = 1000
 	stop := make(chan struct{})
@@ -210,10 +211,10 @@ func TestRxRingPublishesAfterBytes(t *testing.T) {
 				// Frames the full ring dropped are missing; every frame
 				// seen must be whole and newer than the one before.
 				num := -1
-				if len(f) >= EthHeaderLen {
+				if len(f) >= netdev.EthHeaderLen {
 					num = int(f[len(f)-2])<<8 | int(f[len(f)-1])
 				}
-				if num < next || !bytes.Equal(f, numbered(num)) {
+				if num < next || !bytes.Equal(f, netdev.Numbered(num)) {
 					done <- fmt.Errorf("after frame %d, a slot holding %x", next-1, f)
 					return
 				}
@@ -223,12 +224,12 @@ func TestRxRingPublishesAfterBytes(t *testing.T) {
 		}
 	}()
 	for i := range frames {
-		if _, err := m.peer.Writev([][]byte{numbered(i)}); err != nil {
+		if _, err := m.peer.Writev([][]byte{netdev.Numbered(i)}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the port to read the frame", func() bool { return m.peer.peer.in.empty() || len(done) > 0 })
+		netdev.WaitFor(t, "the port to read the frame", func() bool { return m.dev.Queued() == 0 || len(done) > 0 })
 	}
-	waitSeen(t, m.Port, frames)
+	netdev.WaitSeen(t, m.Port, frames)
 	stopOnce.Do(func() { close(stop) })
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -237,13 +238,13 @@ func TestRxRingPublishesAfterBytes(t *testing.T) {
 
 // TestRingAttachTwiceBusy: one ring of each kind; a closed one makes room.
 func TestRingAttachTwiceBusy(t *testing.T) {
-	p := newTestPond(t, 512)
-	m := newMemPort(t, p, Config{})
-	for _, kind := range []RingKind{RxRing, TxRing} {
+	p := netdev.NewTestPond(t, 512)
+	m := newMemPort(t, p, netdev.Config{})
+	for _, kind := range []netdev.RingKind{netdev.RxRing, netdev.TxRing} {
 		r := attach(t, m.Port, kind)
 		before := inUse(p)
 		_, err := m.AttachRing(kind, m.Account())
-		wantIs(t, "second "+kind.String()+" ring", err, ErrBusy)
+		netdev.WantIs(t, "second "+kind.String()+" ring", err, netdev.ErrBusy)
 		if inUse(p) != before {
 			t.Errorf("a refused attach kept %d buffers", inUse(p)-before)
 		}
@@ -255,20 +256,20 @@ func TestRingAttachTwiceBusy(t *testing.T) {
 // TestRingCloseGivesBuffersBack: closing either ring, with the device
 // idle, gives every buffer back at once.
 func TestRingCloseGivesBuffersBack(t *testing.T) {
-	p := newTestPond(t, 512)
-	m := newMemPort(t, p, Config{})
-	m.inject(t, numbered(1))
-	waitSeen(t, m.Port, 1)
-	takeAll(t, m.Port)
+	p := netdev.NewTestPond(t, 512)
+	m := newMemPort(t, p, netdev.Config{})
+	m.inject(t, netdev.Numbered(1))
+	netdev.WaitSeen(t, m.Port, 1)
+	netdev.TakeAll(t, m.Port)
 	base := inUse(p)
-	rx := attach(t, m.Port, RxRing)
-	tx := attach(t, m.Port, TxRing)
+	rx := attach(t, m.Port, netdev.RxRing)
+	tx := attach(t, m.Port, netdev.TxRing)
 	slots := rx.Layout().Slots
 	if got := inUse(p) - base; got != int64(2*(slots+1)) {
 		t.Errorf("two rings hold %d buffers, want %d", got, 2*(slots+1))
 	}
-	m.inject(t, numbered(2))
-	waitSeen(t, m.Port, 2)
+	m.inject(t, netdev.Numbered(2))
+	netdev.WaitSeen(t, m.Port, 2)
 	rx.Close()
 	tx.Close()
 	if got := inUse(p); got != base {
@@ -277,26 +278,26 @@ func TestRingCloseGivesBuffersBack(t *testing.T) {
 	if err := p.Audit(); err != nil {
 		t.Error(err)
 	}
-	m.inject(t, numbered(3))
-	waitSeen(t, m.Port, 3)
+	m.inject(t, netdev.Numbered(3))
+	netdev.WaitSeen(t, m.Port, 3)
 	if seqs := m.Seqs(nil); len(seqs) != 1 {
 		t.Errorf("after detach the queue holds %v, want frame 3", seqs)
 	}
-	takeAll(t, m.Port)
+	netdev.TakeAll(t, m.Port)
 }
 
 // TestTxRingKick: a kick sends every produced frame in order, frees
 // their slots, and says so to a Wait.
 func TestTxRingKick(t *testing.T) {
-	p := newTestPond(t, 512)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, TxRing)
+	p := netdev.NewTestPond(t, 512)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.TxRing)
 	pr := newProgram(t, p, r)
 	slots := r.Layout().Slots
 	for round := range 3 {
 		var frames [][]byte
 		for i := range slots {
-			frames = append(frames, numbered(round*1000+i))
+			frames = append(frames, netdev.Numbered(round*1000+i))
 		}
 		pr.produce(frames...)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
@@ -326,20 +327,20 @@ func TestTxRingKick(t *testing.T) {
 
 // TestTxRingSkipsBadLength: a slot too short, longer than its buffer or
 // than the device takes is skipped and counted; the rest go out and the
-// kick fails with ErrFrameSize. It fails (a panic: a slice past the
+// kick fails with netdev.ErrFrameSize. It fails (a panic: a slice past the
 // slot's buffer) if the length is not checked against the buffer.
 func TestTxRingSkipsBadLength(t *testing.T) {
-	p := newTestPond(t, 512)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, TxRing)
+	p := netdev.NewTestPond(t, 512)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.TxRing)
 	pr := newProgram(t, p, r)
-	pr.produce(numbered(1), numbered(2), numbered(3), numbered(4), numbered(5))
+	pr.produce(netdev.Numbered(1), netdev.Numbered(2), netdev.Numbered(3), netdev.Numbered(4), netdev.Numbered(5))
 	prod := atomic.LoadUint32(pr.producer())
 	atomic.StoreUint32(pr.length(prod-4), 13)
 	atomic.StoreUint32(pr.length(prod-3), 0xffffffff)
 	atomic.StoreUint32(pr.length(prod-2), testMaxFrame+1)
-	wantIs(t, "kick", r.Kick(), ErrFrameSize)
-	for _, want := range [][]byte{numbered(1), numbered(5)} {
+	netdev.WantIs(t, "kick", r.Kick(), netdev.ErrFrameSize)
+	for _, want := range [][]byte{netdev.Numbered(1), netdev.Numbered(5)} {
 		buf := make([]byte, testMaxFrame+1)
 		if n, err := m.peer.Read(buf); err != nil || !bytes.Equal(buf[:n], want) {
 			t.Fatalf("sent %x, %v; want %x", buf[:n], err, want)
@@ -357,18 +358,18 @@ func TestTxRingSkipsBadLength(t *testing.T) {
 // has slots sends nothing and fails the kick at once. Without the check
 // the kick would send slot after slot for some two billion frames.
 func TestTxRingRefusesWildProducer(t *testing.T) {
-	p := newTestPond(t, 512)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, TxRing)
+	p := netdev.NewTestPond(t, 512)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.TxRing)
 	pr := newProgram(t, p, r)
-	pr.produce(numbered(1))
+	pr.produce(netdev.Numbered(1))
 	atomic.StoreUint32(pr.producer(), 1<<31)
-	wantIs(t, "kick", r.Kick(), ErrRingIndex)
+	netdev.WantIs(t, "kick", r.Kick(), netdev.ErrRingIndex)
 	if s := m.Stats(); s.TxPackets != 0 {
 		t.Errorf("sent %d frames", s.TxPackets)
 	}
 	_, err := r.Wait(context.Background())
-	wantIs(t, "wait", err, ErrRingIndex)
+	netdev.WantIs(t, "wait", err, netdev.ErrRingIndex)
 	atomic.StoreUint32(pr.producer(), 1)
 	if err := r.Kick(); err != nil {
 		t.Fatalf("kick once the producer is sane: %v", err)
@@ -379,9 +380,9 @@ func TestTxRingRefusesWildProducer(t *testing.T) {
 // consumed, stops at its context, and ends with io.EOF once the device is
 // gone and the ring is empty.
 func TestRxRingWait(t *testing.T) {
-	p := newTestPond(t, 256)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, RxRing)
+	p := netdev.NewTestPond(t, 256)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.RxRing)
 	pr := newProgram(t, p, r)
 	got := make(chan int, 1)
 	go func() {
@@ -393,11 +394,11 @@ func TestRxRingWait(t *testing.T) {
 		t.Fatalf("Wait returned %d on an empty ring", n)
 	case <-time.After(20 * time.Millisecond):
 	}
-	m.inject(t, numbered(1), numbered(2))
+	m.inject(t, netdev.Numbered(1), netdev.Numbered(2))
 	if n := <-got; n < 1 {
 		t.Fatalf("Wait = %d", n)
 	}
-	waitSeen(t, m.Port, 2)
+	netdev.WaitSeen(t, m.Port, 2)
 	if n, err := r.Wait(context.Background()); n != 2 || err != nil {
 		t.Fatalf("Wait = %d, %v", n, err)
 	}
@@ -405,23 +406,23 @@ func TestRxRingWait(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := r.Wait(ctx)
-	wantIs(t, "cancelled Wait", err, context.Canceled)
+	netdev.WantIs(t, "cancelled Wait", err, context.Canceled)
 	m.peer.Close()
 	<-m.Done()
 	_, err = r.Wait(context.Background())
-	wantIs(t, "Wait after the device is gone", err, io.EOF)
+	netdev.WantIs(t, "Wait after the device is gone", err, io.EOF)
 }
 
 // TestRingCloseEndsWait: closing a ring ends a Wait on it.
 func TestRingCloseEndsWait(t *testing.T) {
-	p := newTestPond(t, 256)
-	m := newMemPort(t, p, Config{})
-	r := attach(t, m.Port, RxRing)
+	p := netdev.NewTestPond(t, 256)
+	m := newMemPort(t, p, netdev.Config{})
+	r := attach(t, m.Port, netdev.RxRing)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := r.Wait(context.Background())
 		errc <- err
 	}()
 	r.Close()
-	wantIs(t, "Wait", <-errc, ErrClosed)
+	netdev.WantIs(t, "Wait", <-errc, netdev.ErrClosed)
 }

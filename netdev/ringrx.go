@@ -33,7 +33,7 @@ import (
 // the program writes over the header.
 //
 // The receiver holds the slots (Ring.fill) only while the device has
-// frames ready, each read one that does not wait (pollReader): when the
+// frames ready, each read one that does not wait (Poller): when the
 // device has none it lets go before it waits, so Close can free the ring
 // at once. A Close that comes while the receiver holds them leaves the
 // freeing to the receiver, which looks after each frame.
@@ -53,8 +53,8 @@ func (r *Ring) receive() error {
 		if !r.unfill() {
 			return nil
 		}
-		if errors.Is(err, errNotReady) {
-			return r.port.poll.waitFrame()
+		if errors.Is(err, ErrNotReady) {
+			return r.port.poll.WaitFrame()
 		}
 		return err
 	}
@@ -73,7 +73,7 @@ func (r *Ring) receiveOne() error {
 	}
 	slot := k & r.mask
 	buf := r.slots[slot].Bytes()
-	n, err := p.poll.readNow(buf)
+	n, err := p.poll.ReadNow(buf)
 	switch {
 	case err != nil:
 		return err
@@ -106,7 +106,7 @@ func (r *Ring) unfill() bool {
 // the ring is full, and the device never waits for the program.
 func (r *Ring) receiveFull() error {
 	p := r.port
-	if _, err := p.poll.readNow(p.scratch); err != nil {
+	if _, err := p.poll.ReadNow(p.scratch); err != nil {
 		return err
 	}
 	p.drop(r.fullErr)

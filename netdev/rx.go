@@ -15,7 +15,7 @@ func (p *Port) receive() {
 	for {
 		err := p.receiveOne()
 		switch {
-		case err == nil, errors.Is(err, errNotReady):
+		case err == nil, errors.Is(err, ErrNotReady):
 		case errors.Is(err, ErrFrameSize):
 			p.drop(err)
 		case errors.Is(err, ErrClosed):
@@ -69,17 +69,17 @@ func (p *Port) receiveOne() error {
 	return p.queue(room, n)
 }
 
-// read reads one frame into b. From a pollReader it reads without
+// read reads one frame into b. From a Poller it reads without
 // waiting and, when the device has no frame, waits for one holding no
-// buffer and returns errNotReady: the caller then decides afresh where
+// buffer and returns ErrNotReady: the caller then decides afresh where
 // the frame goes, since a ring may have been attached meanwhile.
 func (p *Port) read(b []byte) (int, error) {
 	if p.poll == nil {
 		return p.dev.Read(b)
 	}
-	n, err := p.poll.readNow(b)
-	if errors.Is(err, errNotReady) {
-		if werr := p.poll.waitFrame(); werr != nil {
+	n, err := p.poll.ReadNow(b)
+	if errors.Is(err, ErrNotReady) {
+		if werr := p.poll.WaitFrame(); werr != nil {
 			return 0, werr
 		}
 	}

@@ -1,7 +1,9 @@
-package netdev
+package netdev_test
 
 import (
 	"bytes"
+	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"sync/atomic"
 	"testing"
 
@@ -12,7 +14,7 @@ import (
 // resizableDev is a memory device whose MaxFrame the test changes, as an
 // MTU change does a TAP's.
 type resizableDev struct {
-	*MemDevice
+	*netdevtest.MemDevice
 	max atomic.Int64
 }
 
@@ -23,29 +25,29 @@ func (d *resizableDev) MaxFrame() int { return int(d.max.Load()) }
 // grow, or shrink, it goes back to the pond and the next frame gets a
 // buffer that fits.
 func TestStagedBufferFollowsMaxFrame(t *testing.T) {
-	p := newPondOf(t, pond.Config{
+	p := netdev.NewPondOf(t, pond.Config{
 		Classes: []pond.ClassConfig{
 			{Size: 2048, Max: 8, GrowBy: 8},
 			{Size: 8192, Max: 8, GrowBy: 8},
 		},
 		ArenaMax: 4 << 20,
 	})
-	mem, peer := NewMemPair("mem0", 9000, 4)
+	mem, peer := netdevtest.NewMemPair("mem0", 9000, 4)
 	dev := &resizableDev{MemDevice: mem}
 	dev.max.Store(1514)
-	port := manualPortOn(t, p, dev, peer, Config{RxQueue: 1, AccountLimit: 64 << 10})
-	receiveFrames(t, port, peer, numbered(1), numbered(2))
-	if size := port.next.buf.Size(); size != 2048 {
+	port := manualPortOn(t, p, dev, peer, netdev.Config{RxQueue: 1, AccountLimit: 64 << 10})
+	receiveFrames(t, port, peer, netdev.Numbered(1), netdev.Numbered(2))
+	if size := port.StagedSize(); size != 2048 {
 		t.Fatalf("staged buffer of %d bytes after a dropped frame, want frame 1's 2048", size)
 	}
 	dev.max.Store(4000)
-	jumbo := udpFrame(bytes.Repeat([]byte{'j'}, 3000))
+	jumbo := netdev.UDPFrame(bytes.Repeat([]byte{'j'}, 3000))
 	receiveFrames(t, port, peer, jumbo, jumbo)
 	if s := port.Stats(); s.RxPackets != 4 || s.RxDropped != 3 {
 		t.Fatalf("stats %+v, want 4 received, 3 dropped from the queue of 1", s)
 	}
 	err := port.With(4, func(c *chain.Chain) error {
-		if got := chainBytes(t, c, 0); !bytes.Equal(got, jumbo) {
+		if got := netdev.ChainBytes(t, c, 0); !bytes.Equal(got, jumbo) {
 			t.Errorf("the jumbo frame came out as %d bytes", len(got))
 		}
 		return nil
@@ -58,9 +60,9 @@ func TestStagedBufferFollowsMaxFrame(t *testing.T) {
 	}
 
 	dev.max.Store(1514)
-	receiveFrames(t, port, peer, numbered(5))
+	receiveFrames(t, port, peer, netdev.Numbered(5))
 	if big := p.Pools()[1].Stats(); big.InUse != 0 {
 		t.Errorf("8192-byte pool has %d buffers in use after frames shrank, want 0", big.InUse)
 	}
-	takeAll(t, port)
+	netdev.TakeAll(t, port)
 }

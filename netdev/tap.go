@@ -65,8 +65,8 @@ type TAP struct {
 }
 
 var (
-	_ Device     = (*TAP)(nil)
-	_ pollReader = (*TAP)(nil)
+	_ Device = (*TAP)(nil)
+	_ Poller = (*TAP)(nil)
 )
 
 // closedBit marks TAP.users once Close has begun.
@@ -267,19 +267,19 @@ func (t *TAP) refreshMTU() error {
 // grew) instead of being returned.
 func (t *TAP) Read(p []byte) (int, error) {
 	for {
-		n, err := t.readNow(p)
-		if !errors.Is(err, errNotReady) {
+		n, err := t.ReadNow(p)
+		if !errors.Is(err, ErrNotReady) {
 			return n, err
 		}
-		if err := t.waitFrame(); err != nil {
+		if err := t.WaitFrame(); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// readNow reads one frame into p as Read does, with one read(2) that
-// never waits: errNotReady when the TAP holds no frame.
-func (t *TAP) readNow(p []byte) (int, error) {
+// ReadNow reads one frame into p as Read does, with one read(2) that
+// never waits: ErrNotReady when the TAP holds no frame.
+func (t *TAP) ReadNow(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, fmt.Errorf("read %s: empty buffer: %w", t.name, ErrFrameSize)
 	}
@@ -290,7 +290,7 @@ func (t *TAP) readNow(p []byte) (int, error) {
 	t.leave()
 	switch {
 	case err == unix.EAGAIN:
-		return 0, errNotReady
+		return 0, ErrNotReady
 	case err != nil:
 		return 0, t.ioError("read", err)
 	case n >= len(p):
@@ -314,9 +314,9 @@ func (t *TAP) rawRead(p []byte) (int, error) {
 	}
 }
 
-// waitFrame blocks until the TAP may hold a frame, or fails, or Close
-// begins; see pollReader.
-func (t *TAP) waitFrame() error {
+// WaitFrame blocks until the TAP may hold a frame, or fails, or Close
+// begins; see Poller.
+func (t *TAP) WaitFrame() error {
 	if !t.enter() {
 		return fmt.Errorf("read %s: %w", t.name, ErrClosed)
 	}

@@ -3,6 +3,7 @@ package netdevtest
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -64,5 +65,28 @@ func TestPcapStream(t *testing.T) {
 				t.Errorf("%v nano=%v: %v %v, records % x", bo, nano, err, r.End(), got)
 			}
 		}
+	}
+}
+
+// testMaxFrame is what the memory devices of the tests carry: an MTU of
+// 1500 with the Ethernet header and a VLAN tag.
+const testMaxFrame = 1518
+
+// udpFrame is testUDP carrying payload.
+func udpFrame(payload []byte) []byte {
+	u := testUDP
+	u.Payload = payload
+	return u.Frame()
+}
+
+// numbered is a UDP frame whose payload names i.
+func numbered(i int) []byte {
+	return udpFrame([]byte{'#', byte(i >> 8), byte(i)})
+}
+
+func wantIs(t testing.TB, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: error %v, want %v", what, err, target)
 	}
 }

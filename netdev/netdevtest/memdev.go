@@ -1,10 +1,12 @@
-package netdev
+package netdevtest
 
 import (
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/pondfs/pondfs/netdev"
 )
 
 // MemDevice is one end of an in-memory pair of devices, a stand-in for a
@@ -14,10 +16,10 @@ import (
 // once; a frame written when the peer's queue is full is dropped and
 // counted, as a kernel queue drops, and Writev still succeeds.
 //
-// Closing one end makes its own Read return ErrClosed at once; the peer
-// reads the frames still queued for it and then gets ErrDeviceGone, as a
-// TAP does after ip link del. Writes to or from a closed end fail the same
-// way.
+// Closing one end makes its own Read return netdev.ErrClosed at once; the
+// peer reads the frames still queued for it and then gets
+// netdev.ErrDeviceGone, as a TAP does after ip link del. Writes to or from
+// a closed end fail the same way.
 type MemDevice struct {
 	name     string
 	maxFrame int
@@ -27,10 +29,7 @@ type MemDevice struct {
 	once     sync.Once
 }
 
-var (
-	_ Device     = (*MemDevice)(nil)
-	_ pollReader = (*MemDevice)(nil)
-)
+var _ netdev.Poller = (*MemDevice)(nil)
 
 // memQueue is a bounded ring of frames, each in a buffer of maxFrame bytes
 // made once, so that neither end allocates per frame.
@@ -46,10 +45,10 @@ type memQueue struct {
 
 // NewMemPair makes two connected devices named name and name+"-peer",
 // each queueing up to depth frames of at most maxFrame bytes (clamped to
-// EthHeaderLen..MaxFrameLimit) for the other. The caller owns both and
+// netdev.EthHeaderLen..MaxFrameLimit) for the other. The caller owns both and
 // closes each.
 func NewMemPair(name string, maxFrame, depth int) (dev, peer *MemDevice) {
-	maxFrame = min(max(maxFrame, EthHeaderLen), MaxFrameLimit)
+	maxFrame = min(max(maxFrame, netdev.EthHeaderLen), netdev.MaxFrameLimit)
 	depth = max(depth, 1)
 	dev = &MemDevice{name: name, maxFrame: maxFrame, in: newMemQueue(maxFrame, depth), closed: make(chan struct{})}
 	peer = &MemDevice{name: name + "-peer", maxFrame: maxFrame, in: newMemQueue(maxFrame, depth), closed: make(chan struct{})}
@@ -71,27 +70,30 @@ func (d *MemDevice) Name() string { return d.name }
 // MaxFrame is the largest frame the pair carries, fixed at NewMemPair.
 func (d *MemDevice) MaxFrame() int { return d.maxFrame }
 
+// Queued is how many frames are queued for this end to read.
+func (d *MemDevice) Queued() int { return d.in.len() }
+
 // Dropped counts the frames written to this end while its queue was full.
 func (d *MemDevice) Dropped() uint64 { return d.in.dropped.Load() }
 
 // Read reads the oldest frame queued for this end; see Device.Read.
 func (d *MemDevice) Read(p []byte) (int, error) {
 	for {
-		n, err := d.readNow(p)
-		if !errors.Is(err, errNotReady) {
+		n, err := d.ReadNow(p)
+		if !errors.Is(err, netdev.ErrNotReady) {
 			return n, err
 		}
-		if err := d.waitFrame(); err != nil {
+		if err := d.WaitFrame(); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// readNow reads the oldest frame queued for this end as Read does, or
-// returns errNotReady at once when none is.
-func (d *MemDevice) readNow(p []byte) (int, error) {
+// ReadNow reads the oldest frame queued for this end as Read does, or
+// returns netdev.ErrNotReady at once when none is.
+func (d *MemDevice) ReadNow(p []byte) (int, error) {
 	if isClosed(d.closed) {
-		return 0, fmt.Errorf("read %s: %w", d.name, ErrClosed)
+		return 0, fmt.Errorf("read %s: %w", d.name, netdev.ErrClosed)
 	}
 	n, ok, err := d.in.pop(p)
 	switch {
@@ -100,17 +102,17 @@ func (d *MemDevice) readNow(p []byte) (int, error) {
 	case ok:
 		return n, nil
 	case isClosed(d.peer.closed):
-		return 0, fmt.Errorf("read %s: peer closed: %w", d.name, ErrDeviceGone)
+		return 0, fmt.Errorf("read %s: peer closed: %w", d.name, netdev.ErrDeviceGone)
 	}
-	return 0, errNotReady
+	return 0, netdev.ErrNotReady
 }
 
-// waitFrame blocks until a frame may be queued for this end, or either
-// end closes; see pollReader.
-func (d *MemDevice) waitFrame() error {
+// WaitFrame blocks until a frame may be queued for this end, or either
+// end closes; see netdev.Poller.
+func (d *MemDevice) WaitFrame() error {
 	select {
 	case <-d.closed:
-		return fmt.Errorf("read %s: %w", d.name, ErrClosed)
+		return fmt.Errorf("read %s: %w", d.name, netdev.ErrClosed)
 	case <-d.peer.closed:
 	case <-d.in.ready:
 	}
@@ -124,14 +126,14 @@ func (d *MemDevice) Writev(iov [][]byte) (int, error) {
 	for _, b := range iov {
 		n += len(b)
 	}
-	if n < EthHeaderLen || n > d.maxFrame {
-		return 0, fmt.Errorf("write %s: %d bytes, not %d to %d: %w", d.name, n, EthHeaderLen, d.maxFrame, ErrFrameSize)
+	if n < netdev.EthHeaderLen || n > d.maxFrame {
+		return 0, fmt.Errorf("write %s: %d bytes, not %d to %d: %w", d.name, n, netdev.EthHeaderLen, d.maxFrame, netdev.ErrFrameSize)
 	}
 	switch {
 	case isClosed(d.closed):
-		return 0, fmt.Errorf("write %s: %w", d.name, ErrClosed)
+		return 0, fmt.Errorf("write %s: %w", d.name, netdev.ErrClosed)
 	case isClosed(d.peer.closed):
-		return 0, fmt.Errorf("write %s: peer closed: %w", d.name, ErrDeviceGone)
+		return 0, fmt.Errorf("write %s: peer closed: %w", d.name, netdev.ErrDeviceGone)
 	}
 	d.peer.in.push(iov)
 	return n, nil
@@ -175,7 +177,7 @@ func (q *memQueue) push(iov [][]byte) {
 }
 
 // pop copies the oldest frame into p and frees its slot. ok is false when
-// no frame is queued; err is ErrFrameSize when the frame does not fit in p
+// no frame is queued; err is netdev.ErrFrameSize when the frame does not fit in p
 // with a byte to spare (it is dropped, as a TAP drops it).
 func (q *memQueue) pop(p []byte) (n int, ok bool, err error) {
 	q.mu.Lock()
@@ -193,13 +195,13 @@ func (q *memQueue) pop(p []byte) (n int, ok bool, err error) {
 		}
 	}
 	if len(s) >= len(p) {
-		return 0, true, fmt.Errorf("frame of %d bytes, buffer of %d: %w", len(s), len(p), ErrFrameSize)
+		return 0, true, fmt.Errorf("frame of %d bytes, buffer of %d: %w", len(s), len(p), netdev.ErrFrameSize)
 	}
 	return copy(p, s), true, nil
 }
 
-func (q *memQueue) empty() bool {
+func (q *memQueue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.n == 0
+	return q.n
 }

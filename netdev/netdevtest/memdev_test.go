@@ -1,7 +1,8 @@
-package netdev
+package netdevtest
 
 import (
 	"bytes"
+	"github.com/pondfs/pondfs/netdev"
 	"testing"
 	"time"
 )
@@ -35,11 +36,11 @@ func TestMemPairFrameSize(t *testing.T) {
 	dev, peer := NewMemPair("m", 100, 4)
 	defer dev.Close()
 	defer peer.Close()
-	for _, n := range []int{0, EthHeaderLen - 1, 101} {
+	for _, n := range []int{0, netdev.EthHeaderLen - 1, 101} {
 		_, err := peer.Writev([][]byte{make([]byte, n)})
-		wantIs(t, "Writev of a bad size", err, ErrFrameSize)
+		wantIs(t, "Writev of a bad size", err, netdev.ErrFrameSize)
 	}
-	for _, n := range []int{EthHeaderLen, 100} {
+	for _, n := range []int{netdev.EthHeaderLen, 100} {
 		if _, err := peer.Writev([][]byte{make([]byte, n)}); err != nil {
 			t.Fatalf("Writev(%d bytes): %v", n, err)
 		}
@@ -47,11 +48,11 @@ func TestMemPairFrameSize(t *testing.T) {
 	// A 14-byte frame fits a 15-byte buffer; a 100-byte one does not fit a
 	// 100-byte buffer (a frame that fills the buffer may have been cut) and
 	// is dropped.
-	if n, err := dev.Read(make([]byte, EthHeaderLen+1)); err != nil || n != EthHeaderLen {
+	if n, err := dev.Read(make([]byte, netdev.EthHeaderLen+1)); err != nil || n != netdev.EthHeaderLen {
 		t.Fatalf("Read: %d, %v", n, err)
 	}
 	_, err := dev.Read(make([]byte, 100))
-	wantIs(t, "Read into a buffer the frame fills", err, ErrFrameSize)
+	wantIs(t, "Read into a buffer the frame fills", err, netdev.ErrFrameSize)
 	peer.Writev([][]byte{make([]byte, 20)})
 	if n, err := dev.Read(make([]byte, 101)); err != nil || n != 20 {
 		t.Fatalf("Read after a dropped frame: %d, %v, want the next frame", n, err)
@@ -91,14 +92,14 @@ func TestMemPairCloseUnblocksRead(t *testing.T) {
 	dev.Close()
 	select {
 	case err := <-errc:
-		wantIs(t, "Read pending at Close", err, ErrClosed)
+		wantIs(t, "Read pending at Close", err, netdev.ErrClosed)
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not unblock Read")
 	}
 	_, err := dev.Read(make([]byte, 100))
-	wantIs(t, "Read after Close", err, ErrClosed)
+	wantIs(t, "Read after Close", err, netdev.ErrClosed)
 	_, err = dev.Writev([][]byte{make([]byte, 20)})
-	wantIs(t, "Writev after Close", err, ErrClosed)
+	wantIs(t, "Writev after Close", err, netdev.ErrClosed)
 	if err := dev.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
@@ -114,7 +115,7 @@ func TestMemPairPeerGone(t *testing.T) {
 		t.Fatalf("frame queued before the peer closed: %v", err)
 	}
 	_, err := dev.Read(buf)
-	wantIs(t, "Read once the peer closed", err, ErrDeviceGone)
+	wantIs(t, "Read once the peer closed", err, netdev.ErrDeviceGone)
 	_, err = dev.Writev([][]byte{numbered(2)})
-	wantIs(t, "Writev once the peer closed", err, ErrDeviceGone)
+	wantIs(t, "Writev once the peer closed", err, netdev.ErrDeviceGone)
 }
