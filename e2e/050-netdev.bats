@@ -93,6 +93,33 @@ NETDEV_NAMES="rx_packets rx_bytes rx_dropped tx_packets tx_bytes tx_errors rx_qu
 	assert "$(stat_of "$MNT/netdev/tap0/stats" tx_packets)" -eq 12 "tx_packets"
 }
 
+@test "inject takes the link-type fields libpcap takes, FCS bits and all, and refuses the others" {
+	start_pondd_taps --tap tap0
+	kernel_side tap0
+	frame=$(frame_to_kernel tap0 7777 flagged)
+	for field in 0x30000001 0x34000001 0xf4000001; do
+		"$PYTHON3" "$NETPY" pcap --linktype $((field)) "$frame" >"$BATS_TEST_TMPDIR/$field.pcap"
+		run_x tcpdump -nr "$BATS_TEST_TMPDIR/$field.pcap"
+	done
+	receiver 7777 3
+	for field in 0x30000001 0x34000001 0xf4000001; do
+		cat "$BATS_TEST_TMPDIR/$field.pcap" >"$MNT/netdev/tap0/inject" || die "inject of a capture whose link-type field is $field"
+	done
+	assert "$(received 7777 | tr '\n' ' ')" == "flagged flagged flagged " "payloads"
+	pcap=$BATS_TEST_TMPDIR/refused.pcap
+	for field in 0x00010001 0x02000001 0x30000071; do
+		"$PYTHON3" "$NETPY" pcap --linktype $((field)) "$frame" >"$pcap"
+		run_x ? tcpdump -nr "$pcap"
+		assert "$output" !~ "EN10MB" "libpcap reads link-type field $field as something other than Ethernet"
+		before=$(wc -l <"$PONDD_LOG")
+		run_x 1 bash -c 'cat "$0" >"$1"' "$pcap" "$MNT/netdev/tap0/inject"
+		assert "$output" =~ "Invalid argument" "inject of link-type field $field"
+		assert "$(($(wc -l <"$PONDD_LOG") - before))" -eq 1 "log lines for $field"
+		assert "$(tail -1 "$PONDD_LOG")" =~ "$(printf '%#010x' $((field)))" "the log names the field"
+	done
+	assert "$(stat_of "$MNT/netdev/tap0/stats" tx_packets)" -eq 3 "tx_packets"
+}
+
 @test "bad pcap streams: EINVAL; the records before the bad one stay sent" {
 	start_pondd_taps --tap tap0
 	kernel_side tap0

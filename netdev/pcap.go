@@ -220,11 +220,33 @@ func (r *PcapReader) parseFileHeader(h []byte) error {
 	if v := r.order.Uint16(h[4:]); v != pcapVersionMajor {
 		return fmt.Errorf("%w: version %d, want %d", ErrPcapFormat, v, pcapVersionMajor)
 	}
-	if lt := r.order.Uint32(h[20:]); lt != linkTypeEthernet {
-		return fmt.Errorf("%w: link type %d, want Ethernet (%d)", ErrPcapFormat, lt, linkTypeEthernet)
+	if err := checkLinkType(r.order.Uint32(h[20:])); err != nil {
+		return err
 	}
 	r.snaplen = r.order.Uint32(h[16:])
 	r.stage = stageRecordHeader
+	return nil
+}
+
+// The link-type field of a file header, as libpcap and Wireshark read it:
+// the low 16 bits are the link type; bits 16 to 25 are reserved and must
+// be zero; bit 26 says that bits 28 to 31 give the length of the frame
+// check sequence each record ends with. Such a file is read as the link
+// type it names, and its records are sent as they are, FCS and all.
+const (
+	linkTypeMask     = 0x0000ffff
+	linkTypeReserved = 0x03ff0000
+)
+
+// checkLinkType accepts a link-type field that libpcap reads as Ethernet.
+func checkLinkType(field uint32) error {
+	switch {
+	case field&linkTypeReserved != 0:
+		return fmt.Errorf("%w: link-type field 0x%08x has reserved bits (16 to 25) set", ErrPcapFormat, field)
+	case field&linkTypeMask != linkTypeEthernet:
+		return fmt.Errorf("%w: link-type field 0x%08x: link type %d, want Ethernet (%d)",
+			ErrPcapFormat, field, field&linkTypeMask, linkTypeEthernet)
+	}
 	return nil
 }
 

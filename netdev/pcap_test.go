@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -252,6 +254,42 @@ func TestPcapReaderErrors(t *testing.T) {
 			}
 			if end := r.End(); end != err {
 				t.Errorf("%s, %s: End after error %v returned %v", tt.name, c.name, err, end)
+			}
+		}
+	}
+}
+
+// TestPcapReaderLinkTypeFlags: the link-type field is read as libpcap
+// reads it. FCS bits above the link type are accepted and the records
+// come out as they are; reserved bits or another link type are refused,
+// naming the field's value.
+func TestPcapReaderLinkTypeFlags(t *testing.T) {
+	recs := [][]byte{{1, 2, 3, 4}, {5, 6}}
+	for _, tc := range []struct {
+		field uint32
+		ok    bool
+	}{
+		{0x00000001, true},
+		{0x30000001, true}, // FCS length 3, as tcpdump's tests carry
+		{0x04000001, true}, // FCS length present, 0
+		{0xf4000001, true},
+		{0x48000001, true}, // bit 27 is not reserved
+		{0x00010001, false},
+		{0x02000001, false},
+		{0x03ff0001, false},
+		{0x00000071, false}, // Linux cooked capture
+		{0x30000071, false},
+		{0x00000000, false},
+	} {
+		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			got, err := feed(NewPcapReader(64), [][]byte{pcapStream(order.(binary.AppendByteOrder), pcapMagicMicro, 0, tc.field, recs...)})
+			switch {
+			case tc.ok && (err != nil || !equalRecords(got, recs)):
+				t.Errorf("field %#08x (%v): %d records, error %v; want both records", tc.field, order, len(got), err)
+			case !tc.ok && !errors.Is(err, ErrPcapFormat):
+				t.Errorf("field %#08x (%v): error %v, want ErrPcapFormat", tc.field, order, err)
+			case !tc.ok && !strings.Contains(err.Error(), fmt.Sprintf("0x%08x", tc.field)):
+				t.Errorf("field %#08x: error %q does not name the field", tc.field, err)
 			}
 		}
 	}
