@@ -57,6 +57,44 @@ func TestNewFrom(t *testing.T) {
 	c.Free()
 }
 
+// NewFromList makes a chain of a frame read across several buffers: from
+// an offset in the first, then each further one from its start.
+func TestNewFromList(t *testing.T) {
+	f := defaultFixture(t)
+	b0, err := f.p.Get(f.acct, 512)
+	must(t, err)
+	b1, err := f.p.Get(f.acct, 512)
+	must(t, err)
+	bufs := []pond.Buf{b0, b1}
+	for _, a := range [][2]int{{-1, 600}, {0, -1}, {513, 600}, {100, 412}, {100, 925}, {0, 512}} {
+		if _, err := NewFromList(f.p, f.acct, Options{}, bufs, a[0], a[1]); !errors.Is(err, ErrRange) {
+			t.Errorf("NewFromList(%d, %d): %v", a[0], a[1], err)
+		}
+	}
+	if _, err := NewFromList(f.p, f.acct, Options{}, []pond.Buf{b0, {}}, 0, 600); !errors.Is(err, ErrRange) {
+		t.Errorf("NewFromList(no second buffer): %v", err)
+	}
+	if _, err := NewFromList(f.p, f.acct, Options{}, nil, 0, 0); !errors.Is(err, ErrRange) {
+		t.Errorf("NewFromList(no buffers): %v", err)
+	}
+	if b0.Refs() != 1 || b1.Refs() != 1 {
+		t.Fatalf("failed NewFromList changed the references: %d, %d", b0.Refs(), b1.Refs())
+	}
+	want := pattern(3, 800)
+	copy(b0.Bytes()[100:], want)
+	copy(b1.Bytes(), want[412:])
+	c, err := NewFromList(f.p, f.acct, Options{}, bufs, 100, len(want))
+	must(t, err)
+	got := make([]byte, len(want)+1)
+	if n, _ := c.ReadAt(got, 0); n != len(want) || !slices.Equal(got[:n], want) || c.NumSegments() != 2 {
+		t.Errorf("chain of %d bytes in %d segments, want the %d bytes in 2", n, c.NumSegments(), len(want))
+	}
+	c.Free()
+	if f.inUse() != 0 {
+		t.Errorf("%d buffers in use after Free", f.inUse())
+	}
+}
+
 // A freed chain reports ErrInvalid from every operation instead of
 // panicking; a second Free panics.
 func TestUseAfterFree(t *testing.T) {

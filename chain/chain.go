@@ -90,25 +90,61 @@ func New(p *pond.Pond, acct *pond.Account, opt Options) (*Chain, error) {
 // reference to b (a zero length releases it at once); on error the caller
 // keeps it.
 func NewFrom(p *pond.Pond, acct *pond.Account, opt Options, b pond.Buf, off, length int) (*Chain, error) {
+	bufs := [1]pond.Buf{b}
+	return NewFromList(p, acct, opt, bufs[:], off, length)
+}
+
+// NewFromList returns a chain holding length bytes that start at off in
+// bufs[0] and go on from the start of each further buffer in turn, so a
+// device can readv(2) a frame larger than any one buffer straight into
+// several. Every buffer must hold some of the bytes, except that a zero
+// length in one buffer is allowed. On success the chain owns the caller's
+// reference to each buffer (a zero length releases it at once); on error
+// the caller keeps them. bufs itself is only borrowed.
+func NewFromList(p *pond.Pond, acct *pond.Account, opt Options, bufs []pond.Buf, off, length int) (*Chain, error) {
 	o, err := resolve(p, acct, opt)
 	if err != nil {
-		return nil, fmt.Errorf("new chain from buffer: %w", err)
+		return nil, fmt.Errorf("new chain from buffers: %w", err)
 	}
-	switch {
-	case !b.Valid() || off < 0 || length < 0 || length > b.Size()-off:
-		return nil, fmt.Errorf("new chain from buffer %s at %d length %d: %w", b, off, length, ErrRange)
-	case length > o.MaxLen:
-		return nil, fmt.Errorf("new chain from buffer %s: %w: %d bytes (max %d)", b, ErrTooLong, length, o.MaxLen)
+	if err := checkSpan(bufs, off, length); err != nil {
+		return nil, err
+	}
+	if length > o.MaxLen {
+		return nil, fmt.Errorf("new chain from %d buffers: %w: %d bytes (max %d)", len(bufs), ErrTooLong, length, o.MaxLen)
 	}
 	c := chains.Get().(*Chain)
 	c.init(p, acct, o)
 	if length == 0 {
-		p.Put(b)
+		p.Put(bufs[0])
 		return c, nil
 	}
-	c.segs = append(c.segs, bufSeg(b, off, length))
 	c.layers[0].n = length
+	for _, b := range bufs {
+		n := min(length, b.Size()-off)
+		c.segs = append(c.segs, bufSeg(b, off, n))
+		length -= n
+		off = 0
+	}
 	return c, nil
+}
+
+// checkSpan checks that length bytes from off in bufs[0], then on through
+// the further buffers, fit them and reach into the last.
+func checkSpan(bufs []pond.Buf, off, length int) error {
+	if len(bufs) == 0 || !bufs[0].Valid() || off < 0 || off > bufs[0].Size() || length < 0 {
+		return fmt.Errorf("new chain from %d buffers at %d length %d: %w", len(bufs), off, length, ErrRange)
+	}
+	room := bufs[0].Size() - off
+	for _, b := range bufs[1:] {
+		if !b.Valid() || length <= room {
+			return fmt.Errorf("new chain from buffers: %s holds none of %d bytes at %d: %w", b, length, off, ErrRange)
+		}
+		room += b.Size()
+	}
+	if length > room {
+		return fmt.Errorf("new chain from %d buffers at %d: %d bytes, room for %d: %w", len(bufs), off, length, room, ErrRange)
+	}
+	return nil
 }
 
 // resolve checks the arguments of New and fills in the defaults.
