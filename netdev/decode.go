@@ -80,27 +80,38 @@ type Layer struct {
 // Decode only reads frame. It allocates nothing when dst has MaxLayers spare capacity, which
 // is why it appends rather than returns a fresh slice: a frame's first use calls it.
 func Decode(frame []byte, dst []Layer) []Layer {
-	if len(frame) < ethHeaderLen {
+	return decodeFrame(frame, len(frame), dst)
+}
+
+// decodeFrame is Decode of an n-byte frame of which head holds the start:
+// all of it, or as much as the first of the buffers it was read into
+// holds. Headers are read from head, and one that head does not hold
+// stops the decoding as a truncated one would; lengths count to n. So a
+// frame spread over buffers decodes as it would whole, as long as its
+// headers lie in the first.
+func decodeFrame(head []byte, n int, dst []Layer) []Layer {
+	head = head[:min(len(head), n)]
+	if n < ethHeaderLen || len(head) < ethHeaderLen {
 		return dst
 	}
-	dst = append(dst, Layer{ProtoEthernet, 0, len(frame)})
-	etherType := be16(frame[ethHeaderLen-2:])
+	dst = append(dst, Layer{ProtoEthernet, 0, n})
+	etherType := be16(head[ethHeaderLen-2:])
 	off := ethHeaderLen
 	for tags := 0; isVLAN(etherType) && tags < maxVLANTags; tags++ {
-		if len(frame)-off < vlanTagLen {
+		if len(head)-off < vlanTagLen {
 			return dst
 		}
-		dst = append(dst, Layer{ProtoVLAN, off, len(frame) - off})
-		etherType = be16(frame[off+2:])
+		dst = append(dst, Layer{ProtoVLAN, off, n - off})
+		etherType = be16(head[off+2:])
 		off += vlanTagLen
 	}
 	switch etherType {
 	case etherTypeARP:
-		return decodeARP(frame[off:], off, dst)
+		return decodeARP(head[off:], n-off, off, dst)
 	case etherTypeIPv4:
-		return decodeIPv4(frame[off:], off, dst)
+		return decodeIPv4(head[off:], n-off, off, dst)
 	case etherTypeIPv6:
-		return decodeIPv6(frame[off:], off, dst)
+		return decodeIPv6(head[off:], n-off, off, dst)
 	}
 	return dst
 }
@@ -109,21 +120,24 @@ func isVLAN(etherType uint16) bool {
 	return etherType == etherTypeVLAN || etherType == etherTypeQinQ
 }
 
-// decodeARP decodes the ARP packet at the start of p, which lies at base in the frame. Its
-// length comes from the address sizes it declares, so Ethernet padding stays out of it.
-func decodeARP(p []byte, base int, dst []Layer) []Layer {
+// The decoders below each take the packet at base in the frame: p holds
+// its start (len(p) <= n), n is how many bytes of the frame it has.
+
+// decodeARP decodes an ARP packet. Its length comes from the address sizes
+// it declares, so Ethernet padding stays out of it.
+func decodeARP(p []byte, n, base int, dst []Layer) []Layer {
 	if len(p) < arpFixedLen {
 		return dst
 	}
-	n := arpFixedLen + 2*(int(p[4])+int(p[5]))
-	if n > len(p) {
+	size := arpFixedLen + 2*(int(p[4])+int(p[5]))
+	if size > n {
 		return dst
 	}
-	return append(dst, Layer{ProtoARP, base, n})
+	return append(dst, Layer{ProtoARP, base, size})
 }
 
-// decodeIPv4 decodes the IPv4 packet at the start of p, which lies at base in the frame.
-func decodeIPv4(p []byte, base int, dst []Layer) []Layer {
+// decodeIPv4 decodes an IPv4 packet.
+func decodeIPv4(p []byte, n, base int, dst []Layer) []Layer {
 	if len(p) < ipv4MinHeaderLen || p[0]>>4 != 4 {
 		return dst
 	}
@@ -132,28 +146,30 @@ func decodeIPv4(p []byte, base int, dst []Layer) []Layer {
 	if hlen < ipv4MinHeaderLen || hlen > len(p) || total < hlen {
 		return dst
 	}
-	p = p[:min(total, len(p))]
-	dst = append(dst, Layer{ProtoIPv4, base, len(p)})
+	n = min(total, n)
+	p = p[:min(n, len(p))]
+	dst = append(dst, Layer{ProtoIPv4, base, n})
 	if be16(p[6:])&0x1fff != 0 {
 		return dst // only the first fragment carries the transport header
 	}
-	return decodeTransport(ipv4Transport(p[9]), p[hlen:], base+hlen, dst)
+	return decodeTransport(ipv4Transport(p[9]), p[hlen:], n-hlen, base+hlen, dst)
 }
 
-// decodeIPv6 decodes the IPv6 packet at the start of p, which lies at base in the frame.
-// Extension headers get no layer of their own: the transport layer starts after them.
-func decodeIPv6(p []byte, base int, dst []Layer) []Layer {
+// decodeIPv6 decodes an IPv6 packet. Extension headers get no layer of
+// their own: the transport layer starts after them.
+func decodeIPv6(p []byte, n, base int, dst []Layer) []Layer {
 	if len(p) < ipv6HeaderLen || p[0]>>4 != 6 {
 		return dst
 	}
-	p = p[:min(ipv6HeaderLen+int(be16(p[4:])), len(p))]
-	dst = append(dst, Layer{ProtoIPv6, base, len(p)})
-	next, n, ok := skipIPv6Extensions(p[6], p[ipv6HeaderLen:])
+	n = min(ipv6HeaderLen+int(be16(p[4:])), n)
+	p = p[:min(n, len(p))]
+	dst = append(dst, Layer{ProtoIPv6, base, n})
+	next, k, ok := skipIPv6Extensions(p[6], p[ipv6HeaderLen:])
 	if !ok {
 		return dst
 	}
-	off := ipv6HeaderLen + n
-	return decodeTransport(ipv6Transport(next), p[off:], base+off, dst)
+	off := ipv6HeaderLen + k
+	return decodeTransport(ipv6Transport(next), p[off:], n-off, base+off, dst)
 }
 
 // skipIPv6Extensions walks the extension headers at the start of p, the first of type next.
@@ -217,13 +233,14 @@ func ipv6Transport(next byte) string {
 	return ""
 }
 
-// decodeTransport appends the transport layer named proto, whose packet is p at base in the
-// frame, and then its payload layer.
-func decodeTransport(proto string, p []byte, base int, dst []Layer) []Layer {
+// decodeTransport appends the transport layer named proto, and then its
+// payload layer.
+func decodeTransport(proto string, p []byte, n, base int, dst []Layer) []Layer {
 	var hlen int
 	switch proto {
 	case ProtoUDP:
-		p, hlen = udpExtent(p), udpHeaderLen
+		p, n = udpExtent(p, n)
+		hlen = udpHeaderLen
 	case ProtoTCP:
 		hlen = tcpHeaderLen(p)
 	case ProtoICMP, ProtoICMPv6:
@@ -234,20 +251,21 @@ func decodeTransport(proto string, p []byte, base int, dst []Layer) []Layer {
 	if hlen == 0 || hlen > len(p) {
 		return dst
 	}
-	return append(dst, Layer{proto, base, len(p)}, Layer{ProtoPayload, base + hlen, len(p) - hlen})
+	return append(dst, Layer{proto, base, n}, Layer{ProtoPayload, base + hlen, n - hlen})
 }
 
-// udpExtent trims p to the datagram's own length when that length is plausible. An
-// implausible one (below the header size, or past the IP packet) is ignored rather than
-// trusted: the IP layer already bounds the datagram.
-func udpExtent(p []byte) []byte {
+// udpExtent trims the datagram to its own length when that length is
+// plausible. An implausible one (below the header size, or past the IP
+// packet) is ignored rather than trusted: the IP layer already bounds the
+// datagram.
+func udpExtent(p []byte, n int) ([]byte, int) {
 	if len(p) < udpHeaderLen {
-		return p
+		return p, n
 	}
-	if n := int(be16(p[4:])); n >= udpHeaderLen && n <= len(p) {
-		return p[:n]
+	if size := int(be16(p[4:])); size >= udpHeaderLen && size <= n {
+		return p[:min(size, len(p))], size
 	}
-	return p
+	return p, n
 }
 
 // tcpHeaderLen returns the header length a TCP segment declares, or 0 when it is too short

@@ -360,7 +360,33 @@ func FuzzDecode(f *testing.F) {
 		if again := Decode(frame, make([]Layer, 0, MaxLayers)); !slices.Equal(again, layers) {
 			t.Fatalf("Decode is not deterministic: %v then %v", layers, again)
 		}
+		checkHeadDecodes(t, frame, layers)
 	})
+}
+
+// checkHeadDecodes decodes frame from every head a first buffer could
+// hold: the layers are those of the whole frame, or fewer of them when
+// the head cuts a header, never others.
+func checkHeadDecodes(t *testing.T, frame []byte, whole []Layer) {
+	t.Helper()
+	for k := range len(frame) {
+		got := decodeFrame(frame[:k], len(frame), nil)
+		if len(got) > len(whole) || !slices.Equal(got, whole[:len(got)]) {
+			t.Fatalf("head of %d bytes of %x: layers %v, want a prefix of %v", k, frame, got, whole)
+		}
+	}
+}
+
+// A frame spread over buffers decodes as it does whole once its headers
+// lie in the first: the layers of a UDP datagram whose payload runs past
+// the head still count to the frame's end.
+func TestDecodeFromHead(t *testing.T) {
+	frame := ether(etherTypeIPv4, ipv4(ipProtoUDP, udp(bytes.Repeat([]byte{'p'}, 3000))))
+	whole := Decode(frame, nil)
+	if got := decodeFrame(frame[:64], len(frame), nil); !slices.Equal(got, whole) || len(got) != 4 {
+		t.Errorf("layers from a 64-byte head %v, want %v", got, whole)
+	}
+	checkHeadDecodes(t, frame[:200], Decode(frame[:200], nil))
 }
 
 // BenchmarkDecodeUDP is the decoding of a small UDP frame that a queued
