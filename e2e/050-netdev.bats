@@ -135,7 +135,7 @@ NETDEV_NAMES="rx_packets rx_bytes rx_dropped tx_packets tx_bytes tx_errors rx_qu
 	printf 'not a pcap stream at all' >"$BATS_TEST_TMPDIR/bad.pcap"
 	inject_bad "bad magic" "magic"
 	pcap "$good" "$(head -c 1519 /dev/zero | xxd -p | tr -d '\n')" "$good"
-	inject_bad "a record over the MTU" "over the limit"
+	inject_bad "a record over the MTU" "1519 bytes, not 14 to 1518"
 	pcap "$good" 0102 "$good"
 	inject_bad "a 2-byte record" "frame size"
 	assert "$(stat_of "$MNT/netdev/tap0/stats" tx_packets)" -eq 2 "tx_packets: the good records before the bad ones"

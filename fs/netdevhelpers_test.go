@@ -79,7 +79,7 @@ func (m *netMounted) sent(t *testing.T, dev string) []byte {
 	got := make(chan []byte, 1)
 	go func() {
 		buf := make([]byte, netdev.MaxFrameLimit+1)
-		n, err := m.peers[dev].Read(buf)
+		n, err := m.peers[dev].Readv([][]byte{buf})
 		if err != nil {
 			got <- nil
 			return

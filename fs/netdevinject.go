@@ -39,13 +39,16 @@ var (
 	_ fs.FileReleaser  = (*injectHandle)(nil)
 )
 
-// Open starts a stream. Records larger than the device's largest frame
-// now are refused before any of their bytes are buffered.
+// Open starts a stream. Records larger than any device carries are
+// refused before any of their bytes are buffered; each record is checked
+// against the device's largest frame as the write that carries it
+// arrives, so an MTU changed while the stream is written counts from the
+// next write on.
 func (n *injectFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if errno := openWriteOnly(n.t, &n.Inode, flags); errno != 0 {
 		return nil, 0, errno
 	}
-	return &injectHandle{n: n, r: netdev.NewPcapReader(n.port.MaxFrame()), reportedAt: -1}, fuse.FOPEN_DIRECT_IO, 0
+	return &injectHandle{n: n, r: netdev.NewPcapReader(netdev.MaxFrameLimit), reportedAt: -1}, fuse.FOPEN_DIRECT_IO, 0
 }
 
 // injectHandle is one open's stream.
@@ -74,6 +77,7 @@ func (h *injectHandle) Write(ctx context.Context, data []byte, off int64) (uint3
 	if h.err != nil {
 		return 0, h.n.t.fail("write "+h.n.Path(nil), h.err)
 	}
+	h.n.port.SyncLink()
 	batch := h.pipe.next()
 	parseErr := h.r.Feed(data, func(rec []byte) error {
 		if err := h.n.port.CheckFrameLen(len(rec)); err != nil {

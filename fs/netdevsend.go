@@ -21,6 +21,7 @@ func sender(devices []*device) func(ifName string, c *chain.Chain) error {
 		if err != nil {
 			return fmt.Errorf("send on %s: %w", ifName, err)
 		}
+		devices[i].port.SyncLink()
 		return devices[i].port.Send(clone)
 	}
 }

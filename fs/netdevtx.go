@@ -68,6 +68,7 @@ type txHandle struct {
 func (h *txHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.n.port.SyncLink()
 	frame := data
 	if len(h.held) > 0 {
 		h.held = append(h.held, data...)

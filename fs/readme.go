@@ -143,7 +143,8 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
               echo > netdev/tap0/filter           remove it
             it is attached when the file is closed; a bad program fails
             (Invalid argument) and the old filter stays
-  tx        each write is one Ethernet frame, sent on the device
+  tx        each write is one Ethernet frame, sent on the device; at most
+            the device's MTU + 18 bytes, as the MTU is at that moment
               cat netdev/tap0/rx/7/layers/0/data > netdev/tap0/tx
   inject    write a pcap stream: every record is sent, in order
               tcpdump -c 10 -r netdev/tap0/capture -w /tmp/ten.pcap

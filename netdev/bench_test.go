@@ -107,7 +107,7 @@ func BenchmarkReceiveRaw(b *testing.B) {
 			b.SetBytes(int64(len(bf.frame)))
 			for b.Loop() {
 				peer.Writev(iov)
-				if n, err := dev.Read(buf); err != nil || n != len(bf.frame) {
+				if n, err := dev.Readv([][]byte{buf}); err != nil || n != len(bf.frame) {
 					b.Fatal(fmt.Sprint(n, err))
 				}
 			}
@@ -142,7 +142,7 @@ func BenchmarkDrain(b *testing.B) {
 			buf := make([]byte, testMaxFrame+1)
 			b.SetBytes(int64(len(bf.frame)))
 			drainEach(b, peer, iov, func() error {
-				_, err := dev.Read(buf)
+				_, err := dev.Readv([][]byte{buf})
 				return err
 			})
 		})
@@ -228,7 +228,7 @@ func sendEach(b *testing.B, peer *netdevtest.MemDevice, prepare func(k int), sen
 		k := min(sendBatch, b.N-sent)
 		b.StopTimer()
 		for peer.Queued() > 0 {
-			if _, err := peer.Read(buf); err != nil {
+			if _, err := peer.Readv([][]byte{buf}); err != nil {
 				b.Fatal(err)
 			}
 		}

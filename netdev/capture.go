@@ -234,16 +234,8 @@ func (p *Port) endCaptures() {
 	}
 }
 
-// publish shows one received frame to the captures. With none, it costs
-// an atomic load.
-func (p *Port) publish(frame []byte) {
-	if caps := p.caps.Load(); caps != nil && len(*caps) > 0 {
-		iov := [1][]byte{frame}
-		p.publishv(iov[:], len(frame))
-	}
-}
-
-// publishv shows one frame of n bytes, in iov, to the captures.
+// publishv shows one frame of n bytes, exactly iov, to the captures. With
+// none, it costs an atomic load.
 func (p *Port) publishv(iov [][]byte, n int) {
 	caps := p.caps.Load()
 	if caps == nil || len(*caps) == 0 {

@@ -18,19 +18,18 @@ type Device interface {
 	Name() string
 
 	// MaxFrame is the largest frame the device carries now: its MTU plus
-	// the Ethernet header and one VLAN tag, at most MaxFrameLimit. It can
-	// grow while the device runs (ip link set mtu); Read reports a frame
-	// that outgrew the caller's buffer rather than cutting it.
+	// the Ethernet header and one VLAN tag, at most MaxFrameLimit. It
+	// follows the device while it runs (ip link set mtu), up or down.
 	MaxFrame() int
 
-	// Read blocks until one frame arrives and copies it into p, returning
-	// its length. The frame must be shorter than p: a frame that fills p
-	// may have been cut, so it is dropped and Read returns ErrFrameSize
-	// (the device keeps working; read again with a buffer of more than
-	// MaxFrame bytes). After Close, Read returns ErrClosed; once the
-	// device is removed it returns ErrDeviceGone. p is only borrowed for
-	// the call.
-	Read(p []byte) (int, error)
+	// Readv blocks until one frame arrives and copies it across iov, in
+	// order, returning its length. The frame must be shorter than iov: a
+	// frame that fills iov may have been cut, so it is dropped and Readv
+	// returns ErrFrameSize (the device keeps working; an iov of more than
+	// MaxFrameLimit bytes never cuts one). After Close, Readv returns
+	// ErrClosed; once the device is removed it returns ErrDeviceGone. iov
+	// is only borrowed for the call.
+	Readv(iov [][]byte) (int, error)
 
 	// Writev sends one frame made of the concatenation of iov, in one
 	// system call, and returns its length. A frame shorter than
@@ -51,9 +50,9 @@ type Device interface {
 // netdevtest.MemDevice are Pollers; the port falls back to Read, and
 // refuses rings, for another Device.
 type Poller interface {
-	// ReadNow reads one frame into p as Device.Read does, or returns
+	// ReadNow reads one frame across iov as Device.Readv does, or returns
 	// ErrNotReady at once when the device has none.
-	ReadNow(p []byte) (int, error)
+	ReadNow(iov [][]byte) (int, error)
 	// WaitFrame blocks until the device may have a frame, has failed
 	// (the next ReadNow says how), or is closed (ErrClosed).
 	WaitFrame() error

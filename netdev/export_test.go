@@ -60,8 +60,8 @@ func (p *Port) ReceiverDone() { p.receiverDone() }
 // Capacity is how many frames the queue holds.
 func (p *Port) Capacity() int { return p.capacity }
 
-// StagedSize is the size of the buffer staged for the next frame.
-func (p *Port) StagedSize() int { return p.next.buf.Size() }
+// StagedSize is the size of the first buffer staged for the next frame.
+func (p *Port) StagedSize() int { return p.staged[0].Size() }
 
 // MadeChains reports, for each queued frame, whether its chain was made.
 func (p *Port) MadeChains() []bool {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pondfs/pondfs/chain"
-	"github.com/pondfs/pondfs/pond"
 )
 
 // Seqs appends to dst the sequence numbers of the queued frames, oldest
@@ -72,14 +71,14 @@ func (p *Port) chainOf(f *frame) (*chain.Chain, error) {
 	if f.c != nil {
 		return f.c, nil
 	}
-	if !f.buf.Valid() {
+	if len(f.bufs) == 0 {
 		return nil, p.noFrame(f.seq)
 	}
-	// Nothing writes the buffer before the chain holds it, so the bytes
+	// Nothing writes the buffers before the chain holds them, so the bytes
 	// decoded are the bytes received.
 	var buf [MaxLayers]Layer
-	layers := Decode(f.buf.Bytes()[f.room:f.room+f.n], buf[:0])
-	c, err := chain.NewFrom(p.pond, p.acct, p.chainOpt, f.buf, f.room, f.n)
+	layers := decodeHeld(f, buf[:0])
+	c, err := chain.NewFromList(p.pond, p.acct, p.chainOpt, f.bufs, f.room, f.n)
 	if err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", p.Name(), f.seq, err)
 	}
@@ -89,8 +88,15 @@ func (p *Port) chainOf(f *frame) (*chain.Chain, error) {
 		// layers pushed before the failure.
 		p.log.Printf("%s frame %d: layers: %v", p.Name(), f.seq, err)
 	}
-	f.c, f.buf = c, pond.Buf{}
+	clear(f.bufs)
+	f.c, f.bufs = c, f.bufs[:0]
 	return c, nil
+}
+
+// decodeHeld decodes the frame f holds, from its first buffer: a frame
+// spread over several has its headers there.
+func decodeHeld(f *frame, dst []Layer) []Layer {
+	return decodeFrame(f.bufs[0].Bytes()[f.room:], f.n, dst)
 }
 
 // Queued reports whether frame seq is in the queue, without making its
@@ -133,11 +139,13 @@ func (p *Port) releaseLocked(f *frame) {
 	if f.refs > 0 {
 		return
 	}
-	switch {
-	case f.c != nil:
+	if f.c != nil {
 		f.c.Free()
-	case f.buf.Valid():
-		p.pond.Put(f.buf)
 	}
+	for _, b := range f.bufs {
+		p.pond.Put(b)
+	}
+	clear(f.bufs)
+	f.bufs = f.bufs[:0]
 	p.q.recycle(f)
 }

@@ -36,6 +36,19 @@ func linkExists(name string) (bool, error) {
 	return err == nil, err
 }
 
+// linkIndex is the interface's index, as netlink names it.
+func linkIndex(name string) (int32, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, err
+	}
+	err = withCtlSocket(func(fd int) error { return unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr) })
+	if err != nil {
+		return 0, fmt.Errorf("SIOCGIFINDEX: %w", err)
+	}
+	return int32(ifr.Uint32()), nil
+}
+
 // linkUp sets the interface administratively up, like ip link set NAME up.
 func linkUp(name string) error {
 	ifr, err := unix.NewIfreq(name)

@@ -28,7 +28,8 @@ type Config struct {
 	// Headroom is how many bytes each received frame's buffer keeps free
 	// in front of the frame, as chain.Options.Headroom: 0 means
 	// chain.DefaultHeadroom, negative none. A frame that would not fit in
-	// the pond's largest buffer with all of it gets less.
+	// the pond's largest buffer with all of it gets less, unless it is
+	// larger than that buffer and takes several.
 	Headroom int
 	// AccountLimit is the byte limit NewPort gives the port's account when
 	// it makes it. 0 means room for twice RxQueue frames of the device's
@@ -41,8 +42,9 @@ type Config struct {
 }
 
 // Port joins a Device to a pond. A receive goroutine reads each frame
-// straight into a pond buffer charged to the port's account and queues
-// it; consumers see it as a chain with its decoded headers as layers.
+// straight into a pond buffer charged to the port's account (into
+// several with one readv, when the device's largest frame is larger than
+// the pond's largest buffer) and queues it; consumers see it as a chain with its decoded headers as layers.
 // Send transmits chains. All methods are safe for concurrent use.
 //
 // # Who owns what
@@ -58,9 +60,9 @@ type Config struct {
 //     Send consumes its chain: it is freed whether or not the frame went
 //     out.
 //   - A Capture owns copies of frames, never pond buffers.
-//   - The receive goroutine takes its next buffer before the frame
-//     arrives, so the account is charged for one buffer more than the
-//     queue holds while the port waits.
+//   - The receive goroutine takes its next buffers before the frame
+//     arrives, so the account is charged for one frame's buffers more
+//     than the queue holds while the port waits.
 type Port struct {
 	pond     *pond.Pond
 	dev      Device
@@ -73,12 +75,15 @@ type Port struct {
 
 	stats counters
 
-	// Receive goroutine state: used only by receive, until done closes.
-	scratch []byte // where a frame goes when no pond buffer is to be had
-	next    *frame // staged: the next frame received goes in it
-	// stageSize and stageClass are stagedClass's last question and answer.
-	stageSize, stageClass int
-	dropping              bool // a run of drops has been logged
+	// Receive goroutine state: used only by receive, until done closes
+	// (restage, which the receiver calls, runs under mu).
+	scratch    []byte     // where a frame goes when no pond buffer is to be had, and the tail of every read
+	scratchIov [1][]byte  // scratch, as an iovec
+	next       *frame     // the struct the next frame received is queued in
+	staged     []pond.Buf // the buffers the next frame is read into, in order
+	iov        [][]byte   // the next read: staged from plan.room on, then scratch
+	plan       stagePlan  // what stage takes, for the device's largest frame then
+	dropping   bool       // a run of drops has been logged
 
 	done chan struct{} // closed when the receive goroutine ends
 	err  error         // why it ended; written before done closes
@@ -150,9 +155,11 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		capacity: cfg.RxQueue,
 		scratch:  make([]byte, MaxFrameLimit+1),
 		next:     new(frame),
+		plan:     stagePlan{maxFrame: -1},
 		done:     make(chan struct{}),
 		q:        newRxQueue(cfg.RxQueue),
 	}
+	port.scratchIov[0] = port.scratch
 	port.tap, _ = dev.(*TAP)
 	port.poll, _ = dev.(Poller)
 	if port.headroom > port.maxBuf {
@@ -183,23 +190,13 @@ func (p *Port) account(cfg Config) (*pond.Account, error) {
 	name := AccountPrefix + p.dev.Name()
 	limit := cfg.AccountLimit
 	if limit == 0 {
-		limit = 2 * int64(cfg.RxQueue) * int64(p.bufSize(p.dev.MaxFrame()))
+		limit = 2 * int64(cfg.RxQueue) * int64(p.planFor(p.dev.MaxFrame()).bytes())
 	}
 	a, err := p.pond.NewAccount(name, limit)
 	if errors.Is(err, pond.ErrExists) {
 		return p.pond.Account(name)
 	}
 	return a, err
-}
-
-// bufSize is the size of the buffer that holds a frame of maxFrame bytes
-// with headroom and the byte Device.Read needs to spare: the smallest
-// class that fits, or the largest class when none does.
-func (p *Port) bufSize(maxFrame int) int {
-	if size := classFor(p.pond, p.headroom+maxFrame+1); size > 0 {
-		return size
-	}
-	return p.maxBuf
 }
 
 // classFor is the size of the buffers pd gives for size bytes: its
@@ -217,9 +214,22 @@ func classFor(pd *pond.Pond, size int) int {
 func (p *Port) Name() string { return p.dev.Name() }
 
 // MaxFrame is the largest frame the device carries now, as
-// Device.MaxFrame: the bound Send checks, and the largest record worth
-// reading from a pcap stream meant for this port.
+// Device.MaxFrame: the bound Send checks, and the one the receiver stages
+// buffers for before each read.
 func (p *Port) MaxFrame() int { return p.dev.MaxFrame() }
+
+// SyncLink applies the changes of the device's link that the kernel has
+// announced and the port has not yet followed, so that what the caller
+// does next acts on the device as it is at this instant: an MTU lowered
+// by a command that has just returned, say. Changes are followed as they
+// come without it, a moment later; a raise counts at once anyway. It
+// costs a system call on a TAP, so the file tree makes it once per write
+// that sends, not per frame.
+func (p *Port) SyncLink() {
+	if p.tap != nil {
+		p.tap.syncLink()
+	}
+}
 
 // Account is the account received frames are charged to; it lives as
 // long as the pond.

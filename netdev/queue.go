@@ -16,7 +16,7 @@ import (
 // the receiver never waits for a borrower: a frame dropped from the queue
 // while borrowed is freed by its last borrower.
 //
-// The receiver fills buf, room and n before it queues the frame, and the
+// The receiver fills bufs, room and n before it queues the frame, and the
 // first With or Take decodes the frame and makes it a chain with its
 // headers as layers (Port.chainOf): a frame dropped unread never costs a
 // decode or a chain.
@@ -27,10 +27,11 @@ type frame struct {
 	mu sync.Mutex
 	c  *chain.Chain // guarded by mu; nil until made, and once taken
 
-	// The frame until its chain is made: its buffer (the frame's
-	// reference; zero once the chain holds it) and where the frame lies
-	// in it. Guarded by mu.
-	buf     pond.Buf
+	// The frame until its chain is made: its buffers in order (the
+	// frame's references; none once the chain holds them) and where the
+	// frame lies in them: from room in the first, on from the start of
+	// each further one. Guarded by mu.
+	bufs    []pond.Buf
 	room, n int
 }
 

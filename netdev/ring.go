@@ -67,6 +67,9 @@ type Ring struct {
 	// receiver's alone): while it shows room, the receiver need not load
 	// the program's cache line again.
 	cons uint32
+	// iov is the slot being read into, as an iovec (rx only; the
+	// receiver's alone), kept here so that a read allocates nothing.
+	iov [1][]byte
 
 	bell    bell
 	fullErr error // why the receiver drops while the ring is full

@@ -137,7 +137,7 @@ func drainPeer(t *testing.T, peer *netdevtest.MemDevice) {
 	t.Helper()
 	buf := make([]byte, netdev.MaxFrameLimit+1)
 	for {
-		n, err := peer.ReadNow(buf)
+		n, err := peer.ReadNow([][]byte{buf})
 		if errors.Is(err, netdev.ErrNotReady) {
 			return
 		}

@@ -311,7 +311,7 @@ func TestTxRingKick(t *testing.T) {
 		}
 		for i := range slots {
 			buf := make([]byte, testMaxFrame+1)
-			n, err := m.peer.Read(buf)
+			n, err := m.peer.Readv([][]byte{buf})
 			if err != nil || !bytes.Equal(buf[:n], frames[i]) {
 				t.Fatalf("round %d frame %d: %x, %v", round, i, buf[:n], err)
 			}
@@ -342,7 +342,7 @@ func TestTxRingSkipsBadLength(t *testing.T) {
 	netdev.WantIs(t, "kick", r.Kick(), netdev.ErrFrameSize)
 	for _, want := range [][]byte{netdev.Numbered(1), netdev.Numbered(5)} {
 		buf := make([]byte, testMaxFrame+1)
-		if n, err := m.peer.Read(buf); err != nil || !bytes.Equal(buf[:n], want) {
+		if n, err := m.peer.Readv([][]byte{buf}); err != nil || !bytes.Equal(buf[:n], want) {
 			t.Fatalf("sent %x, %v; want %x", buf[:n], err, want)
 		}
 	}

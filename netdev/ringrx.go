@@ -72,8 +72,8 @@ func (r *Ring) receiveOne() error {
 		}
 	}
 	slot := k & r.mask
-	buf := r.slots[slot].Bytes()
-	n, err := p.poll.ReadNow(buf)
+	r.iov[0] = r.slots[slot].Bytes()
+	n, err := p.poll.ReadNow(r.iov[:])
 	switch {
 	case err != nil:
 		return err
@@ -82,7 +82,8 @@ func (r *Ring) receiveOne() error {
 		return nil
 	}
 	store32(r.lens[slot], uint32(n))
-	p.publish(buf[:n])
+	r.iov[0] = r.iov[0][:n]
+	p.publishv(r.iov[:], n)
 	r.own.Store(k + 1)
 	store32(r.producer, k+1)
 	p.stats.countRing(n)
@@ -106,7 +107,7 @@ func (r *Ring) unfill() bool {
 // the ring is full, and the device never waits for the program.
 func (r *Ring) receiveFull() error {
 	p := r.port
-	if _, err := p.poll.ReadNow(p.scratch); err != nil {
+	if _, err := p.poll.ReadNow(p.scratchIov[:]); err != nil {
 		return err
 	}
 	p.drop(r.fullErr)

@@ -46,7 +46,14 @@ type TAP struct {
 	wake    int // eventfd that Close makes readable, waking every waiter
 	created bool
 
+	// maxFrame is the one home of the device's largest frame: set from
+	// the MTU at open and from every change the kernel announces on nl
+	// since (see followLink).
 	maxFrame atomic.Int64
+	nl       int   // netlink socket subscribed to link changes, non-blocking
+	index    int32 // the link's interface index, to pick its announcements
+	linkMu   sync.Mutex
+	linkBuf  []byte // one datagram of announcements; guarded by linkMu
 
 	// dropBase is the kernel's count of the device's transmit drops when
 	// we opened it, which FilterDrops counts from.
@@ -54,10 +61,11 @@ type TAP struct {
 	filterMu sync.Mutex // serialises SetFilter and guards filter
 	filter   Filter     // the program attached, nil when none
 
-	// users counts the Reads and Writevs using fd, with closedBit set once
-	// Close began: no call starts after it, and fd is closed only when the
-	// last one has left, so a call never reaches a descriptor number that
-	// was reused meanwhile.
+	// users counts the reads and writes using fd and the link watcher
+	// using nl, with closedBit set once Close began: no call starts after
+	// it, and the descriptors are closed only when the last one has left,
+	// so a call never reaches a descriptor number that was reused
+	// meanwhile.
 	users     atomic.Int64
 	idle      chan struct{} // closed when users falls to closedBit alone
 	idleOnce  sync.Once
@@ -107,7 +115,7 @@ func OpenTAP(name string) (*TAP, error) {
 			return nil, fmt.Errorf("open tap %s: bring link up: %w", name, err)
 		}
 	}
-	if err := t.refreshMTU(); err != nil {
+	if err := t.watchLink(); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("open tap %s: %w", name, err)
 	}
@@ -177,7 +185,7 @@ func adopt(file *os.File) (*TAP, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	return &TAP{fd: fd, wake: wake, idle: make(chan struct{})}, nil
+	return &TAP{fd: fd, wake: wake, nl: -1, idle: make(chan struct{})}, nil
 }
 
 // dupNonblocking duplicates fd with close-on-exec, checking that it is
@@ -242,32 +250,19 @@ func closeNewFds(before map[string]bool) {
 // Name is the interface name.
 func (t *TAP) Name() string { return t.name }
 
-// MaxFrame is the largest frame the TAP carries: its MTU plus 18 bytes
-// (Ethernet header and one VLAN tag), read at open and again whenever a
-// frame does not fit.
+// MaxFrame is the largest frame the TAP carries now: its MTU plus 18
+// bytes (Ethernet header and one VLAN tag), as the kernel last announced
+// it.
 func (t *TAP) MaxFrame() int { return int(t.maxFrame.Load()) }
 
 // Created reports whether OpenTAP made the device (it goes away on Close)
 // rather than attaching to a persistent one (it stays).
 func (t *TAP) Created() bool { return t.created }
 
-// refreshMTU reads the MTU again and updates MaxFrame.
-func (t *TAP) refreshMTU() error {
-	mtu, err := linkMTU(t.name)
-	if err != nil {
-		return err
-	}
-	t.maxFrame.Store(int64(maxFrameFor(mtu)))
-	return nil
-}
-
-// Read reads one frame into p; see Device.Read. The kernel cuts a frame
-// longer than p without saying so, which is why a frame that fills p is
-// reported as ErrFrameSize (and MaxFrame is read again, in case the MTU
-// grew) instead of being returned.
-func (t *TAP) Read(p []byte) (int, error) {
+// Readv reads one frame across iov; see Device.Readv.
+func (t *TAP) Readv(iov [][]byte) (int, error) {
 	for {
-		n, err := t.ReadNow(p)
+		n, err := t.ReadNow(iov)
 		if !errors.Is(err, ErrNotReady) {
 			return n, err
 		}
@@ -277,41 +272,30 @@ func (t *TAP) Read(p []byte) (int, error) {
 	}
 }
 
-// ReadNow reads one frame into p as Read does, with one read(2) that
-// never waits: ErrNotReady when the TAP holds no frame.
-func (t *TAP) ReadNow(p []byte) (int, error) {
-	if len(p) == 0 {
+// ReadNow reads one frame across iov as Readv does, with one system call
+// that never waits: ErrNotReady when the TAP holds no frame. The kernel
+// cuts a frame longer than iov without saying so, which is why a frame
+// that fills iov is reported as ErrFrameSize instead of being returned.
+func (t *TAP) ReadNow(iov [][]byte) (int, error) {
+	room := iovLen(iov)
+	if room == 0 {
 		return 0, fmt.Errorf("read %s: empty buffer: %w", t.name, ErrFrameSize)
 	}
 	if !t.enter() {
 		return 0, fmt.Errorf("read %s: %w", t.name, ErrClosed)
 	}
-	n, err := t.rawRead(p)
+	n, err := t.rawIOV(unix.SYS_READ, unix.SYS_READV, iov)
 	t.leave()
 	switch {
 	case err == unix.EAGAIN:
 		return 0, ErrNotReady
 	case err != nil:
 		return 0, t.ioError("read", err)
-	case n >= len(p):
-		t.refreshMTU()
+	case n >= room:
 		return 0, fmt.Errorf("read %s: frame of %d bytes or more, max frame %d: %w",
 			t.name, n, t.MaxFrame(), ErrFrameSize)
 	}
 	return n, nil
-}
-
-// rawRead makes one read(2) into p, again when a signal interrupts it.
-func (t *TAP) rawRead(p []byte) (int, error) {
-	for {
-		r, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(t.fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-		if errno != unix.EINTR {
-			if errno != 0 {
-				return 0, errno
-			}
-			return int(r), nil
-		}
-	}
 }
 
 // WaitFrame blocks until the TAP may hold a frame, or fails, or Close
@@ -320,7 +304,7 @@ func (t *TAP) WaitFrame() error {
 	if !t.enter() {
 		return fmt.Errorf("read %s: %w", t.name, ErrClosed)
 	}
-	err := t.wait(unix.POLLIN)
+	err := t.wait(t.fd, unix.POLLIN)
 	t.leave()
 	if err != nil {
 		return t.ioError("read", err)
@@ -328,35 +312,37 @@ func (t *TAP) WaitFrame() error {
 	return nil
 }
 
-// Writev sends one frame with a single write(2) (one segment, which costs
-// less than writev(2) here) or writev(2) of iov; see Device.Writev.
-func (t *TAP) Writev(iov [][]byte) (int, error) {
+// iovLen is the bytes iov holds.
+func iovLen(iov [][]byte) int {
 	n := 0
 	for _, b := range iov {
 		n += len(b)
 	}
-	if n > t.MaxFrame() {
-		t.refreshMTU()
-	}
-	if n < EthHeaderLen || n > t.MaxFrame() {
-		return 0, fmt.Errorf("write %s: %d bytes, not %d to %d: %w",
-			t.name, n, EthHeaderLen, t.MaxFrame(), ErrFrameSize)
-	}
+	return n
+}
+
+// Writev sends one frame with one system call; see Device.Writev. A
+// frame longer than MaxFrame is checked again against the announcements
+// still waiting on the netlink socket: the MTU may have been raised an
+// instant ago.
+func (t *TAP) Writev(iov [][]byte) (int, error) {
+	n := iovLen(iov)
 	if !t.enter() {
 		return 0, fmt.Errorf("write %s: %w", t.name, ErrClosed)
 	}
-	var err error
-	if len(iov) == 1 {
-		n, err = t.rawIO(unix.SYS_WRITE, unsafe.Pointer(unsafe.SliceData(iov[0])), len(iov[0]), unix.POLLOUT)
-	} else {
-		var inline [maxInlineIovecs]unix.Iovec
-		vec := inline[:0]
-		for _, b := range iov {
-			v := unix.Iovec{Base: unsafe.SliceData(b)}
-			v.SetLen(len(b))
-			vec = append(vec, v)
+	if n > t.MaxFrame() {
+		t.followLink()
+	}
+	if n < EthHeaderLen || n > t.MaxFrame() {
+		t.leave()
+		return 0, fmt.Errorf("write %s: %d bytes, not %d to %d: %w",
+			t.name, n, EthHeaderLen, t.MaxFrame(), ErrFrameSize)
+	}
+	n, err := t.rawIOV(unix.SYS_WRITE, unix.SYS_WRITEV, iov)
+	for err == unix.EAGAIN {
+		if err = t.wait(t.fd, unix.POLLOUT); err == nil {
+			n, err = t.rawIOV(unix.SYS_WRITE, unix.SYS_WRITEV, iov)
 		}
-		n, err = t.rawIO(unix.SYS_WRITEV, unsafe.Pointer(unsafe.SliceData(vec)), len(vec), unix.POLLOUT)
 	}
 	t.leave()
 	if err != nil {
@@ -365,31 +351,39 @@ func (t *TAP) Writev(iov [][]byte) (int, error) {
 	return n, nil
 }
 
-// rawIO makes the system call trap (write or writev) with buf and
-// n, waiting in poll(2) for events when the device has no frame or no
-// room. The caller has entered.
-func (t *TAP) rawIO(trap uintptr, buf unsafe.Pointer, n int, events int16) (int, error) {
+// rawIOV makes one system call on the non-empty iov, again when a signal
+// interrupts it: trap1 (read or write) for one segment, which costs less
+// than trapv (readv or writev) for more. It never waits: EAGAIN when the
+// device has no frame or no room. The caller has entered.
+func (t *TAP) rawIOV(trap1, trapv uintptr, iov [][]byte) (int, error) {
+	trap, buf, n := trap1, unsafe.Pointer(unsafe.SliceData(iov[0])), len(iov[0])
+	var inline [maxInlineIovecs]unix.Iovec
+	if len(iov) > 1 {
+		vec := inline[:0]
+		for _, b := range iov {
+			v := unix.Iovec{Base: unsafe.SliceData(b)}
+			v.SetLen(len(b))
+			vec = append(vec, v)
+		}
+		trap, buf, n = trapv, unsafe.Pointer(unsafe.SliceData(vec)), len(vec)
+	}
 	for {
 		r, _, errno := unix.RawSyscall(trap, uintptr(t.fd), uintptr(buf), uintptr(n))
 		switch errno {
 		case 0:
 			return int(r), nil
 		case unix.EINTR:
-		case unix.EAGAIN:
-			if err := t.wait(events); err != nil {
-				return 0, err
-			}
 		default:
 			return 0, errno
 		}
 	}
 }
 
-// wait blocks until the descriptor is ready for events, or fails it, or
+// wait blocks until descriptor fd is ready for events, or fails it, or
 // Close begins (ErrClosed). It is a blocking system call the scheduler
 // knows of, so it ties up a thread and nothing else.
-func (t *TAP) wait(events int16) error {
-	fds := [2]unix.PollFd{{Fd: int32(t.fd), Events: events}, {Fd: int32(t.wake), Events: unix.POLLIN}}
+func (t *TAP) wait(fd int, events int16) error {
+	fds := [2]unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(t.wake), Events: unix.POLLIN}}
 	for {
 		_, err := unix.Poll(fds[:], -1)
 		switch {
@@ -457,6 +451,9 @@ func (t *TAP) Close() error {
 		}
 		if cerr := unix.Close(t.fd); cerr != nil {
 			err = fmt.Errorf("close %s: %w", t.name, cerr)
+		}
+		if t.nl >= 0 {
+			unix.Close(t.nl)
 		}
 		unix.Close(t.wake)
 	})

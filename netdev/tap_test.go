@@ -37,6 +37,8 @@ func TestTAP(t *testing.T) {
 	t.Run("ReceiveAndSend", testTAPReceiveAndSend)
 	t.Run("DeviceGone", testTAPDeviceGone)
 	t.Run("Filter", testTAPFilter)
+	t.Run("MTUFollowedLargestClassBelowFrames", func(t *testing.T) { testTAPMTUFollowed(t, 2048) })
+	t.Run("MTUFollowedLargestClass64KiB", func(t *testing.T) { testTAPMTUFollowed(t, pond.MaxBufSize) })
 }
 
 // inPrivateNetns reports whether the test runs in the child: then it has
@@ -201,7 +203,7 @@ func testTAPCloseUnblocksRead(t *testing.T) {
 	go func() {
 		buf := make([]byte, tap.MaxFrame()+1)
 		for { // the kernel sends frames of its own (IPv6 neighbour discovery)
-			if _, err := tap.Read(buf); err != nil {
+			if _, err := tap.Readv([][]byte{buf}); err != nil {
 				errc <- err
 				return
 			}
@@ -322,18 +324,22 @@ func testTAPReceiveAndSend(t *testing.T) {
 		t.Fatalf("socket got %q (%v), want %q", buf[:n], err, out)
 	}
 
-	// The MTU grows: the first frame too long for the buffer is dropped,
-	// never cut, and the next one is received whole.
+	// The MTU grows while the receiver waits with buffers staged for the
+	// old one: MaxFrame follows at once, and the first frame too long for
+	// them is received whole all the same, as is the next.
 	ip(t, "link", "set", "dev", "ptest2", "mtu", "9000")
-	big := bytes.Repeat([]byte("j"), 8000)
-	dropped := port.Stats().RxDropped
-	conn.Write(big)
-	waitFor(t, "the jumbo frame dropped", func() bool { return port.Stats().RxDropped > dropped })
+	port.SyncLink()
 	if port.MaxFrame() != 9000+EthHeaderLen+vlanTagLen {
-		t.Errorf("MaxFrame %d after the MTU grew to 9000", port.MaxFrame())
+		t.Errorf("MaxFrame %d once ip set the MTU to 9000", port.MaxFrame())
 	}
+	big := bytes.Repeat([]byte("j"), 8000)
 	conn.Write(big)
 	awaitUDP(t, port, big)
+	conn.Write(big)
+	awaitUDP(t, port, big)
+	if s := port.Stats(); s.RxDropped != 0 {
+		t.Errorf("%d frames dropped after the MTU grew", s.RxDropped)
+	}
 	if s := port.Stats(); s.TxPackets != 1 || s.TxErrors != 0 {
 		t.Errorf("stats %+v", s)
 	}
@@ -423,5 +429,73 @@ func testTAPDeviceGone(t *testing.T) {
 	wantIs(t, "SendBytes to a deleted TAP", port.SendBytes(numbered(1)), ErrDeviceGone)
 	if err := port.Close(); err != nil {
 		t.Errorf("Close: %v", err)
+	}
+}
+
+// testTAPMTUFollowed changes the MTU of a TAP while its port receives,
+// and checks that sending and receiving act on the MTU from the moment ip
+// returns: raised, a frame the old one refused goes out and the first
+// frame the kernel sends past the old one comes in; lowered, a frame past
+// the new one is refused. At the largest MTU a TAP takes (65521) every
+// frame it carries comes in, 64 bytes or 65535, read into several buffers
+// when the pond's largest (largest bytes) does not hold it.
+func testTAPMTUFollowed(t *testing.T, largest int) {
+	const name = "ptest4"
+	tap := openTAP(t, name)
+	ip(t, "addr", "add", "10.77.0.1/24", "dev", name)
+	ip(t, "neigh", "add", peerSide.String(), "lladdr", peerMAC.String(), "dev", name, "nud", "permanent")
+	p := newPondOf(t, pond.Config{Classes: []pond.ClassConfig{
+		{Size: 128, Min: 0, Max: 1024, GrowBy: 64},
+		{Size: largest, Min: 0, Max: (48 << 20) / largest, GrowBy: 8},
+	}, ArenaMax: 64 << 20})
+	port, err := NewPort(p, tap, Config{RxQueue: 16, AccountLimit: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer port.Close()
+	conn, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: peerSide, Port: 7777})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tapMAC := tapAddr(t, name)
+	frameOf := func(size int) []byte {
+		return udpIPv4Frame(tapMAC, peerMAC, peerSide, kernelSide, 7777, 7777, bytes.Repeat([]byte{'f'}, size-42))
+	}
+	receive := func(size int) {
+		t.Helper()
+		payload := bytes.Repeat([]byte{byte(size)}, size-42)
+		if _, err := conn.Write(payload); err != nil {
+			t.Fatalf("send a %d-byte frame from the kernel: %v", size, err)
+		}
+		if c, err := port.Take(awaitUDP(t, port, payload)); err == nil {
+			c.Free()
+		}
+	}
+
+	ip(t, "link", "set", "dev", name, "mtu", "9000")
+	if err := port.SendBytes(frameOf(3054)); err != nil {
+		t.Errorf("a 3054-byte frame right after the MTU grew to 9000: %v", err)
+	}
+	receive(9000 + EthHeaderLen)
+
+	ip(t, "link", "set", "dev", name, "mtu", "1000")
+	port.SyncLink() // as tx and inject do at each write
+	wantIs(t, "a frame of MTU + 19 bytes right after the MTU fell to 1000", port.SendBytes(frameOf(1019)), ErrFrameSize)
+	if err := port.SendBytes(frameOf(1018)); err != nil {
+		t.Errorf("a frame of MTU + 18 bytes: %v", err)
+	}
+	receive(1000 + EthHeaderLen)
+
+	ip(t, "link", "set", "dev", name, "mtu", "65521")
+	waitFor(t, "MaxFrame to follow the MTU to 65521", func() bool { return port.MaxFrame() == 65521+EthHeaderLen+vlanTagLen })
+	receive(64)
+	receive(65535)
+	receive(64)
+	if err := port.SendBytes(frameOf(65535)); err != nil {
+		t.Errorf("a 65535-byte frame at MTU 65521: %v", err)
+	}
+	if s := port.Stats(); s.RxDropped != 0 || s.TxPackets != 3 {
+		t.Errorf("stats %+v: want no frame dropped, 3 sent", s)
 	}
 }

@@ -53,11 +53,15 @@ func (p *Port) SendBytes(frame []byte) error {
 }
 
 // CheckFrameLen reports whether the device takes a frame of n bytes now
-// (EthHeaderLen to MaxFrame), the check Send makes before it writes: nil,
+// (EthHeaderLen to MaxFrame, with the MTU as the kernel last announced
+// it), the check Send makes before it writes: nil,
 // or an error wrapping ErrFrameSize. A caller that queues frames to send
 // them later checks each as it queues it, so that a frame of a bad size
 // is refused to whoever handed it over, not found out afterwards.
 func (p *Port) CheckFrameLen(n int) error {
+	if n > p.dev.MaxFrame() {
+		p.SyncLink() // the MTU may have been raised an instant ago
+	}
 	if n < EthHeaderLen || n > p.dev.MaxFrame() {
 		return fmt.Errorf("send on %s: %d bytes, not %d to %d: %w", p.Name(), n, EthHeaderLen, p.dev.MaxFrame(), ErrFrameSize)
 	}

@@ -7,7 +7,9 @@ import (
 )
 
 // Limits on a class's buffer size: a buffer smaller than a cache line wastes
-// more on metadata than it holds; 64 KiB is the largest frame a TAP carries.
+// more on metadata than it holds; a buffer larger than 64 KiB would serve
+// nothing: a frame larger than the largest buffer (a TAP's MTU goes to
+// 65521) is read into several.
 const (
 	MinBufSize = 64
 	MaxBufSize = 65536
@@ -129,7 +131,8 @@ func (cfg Config) Validate() error {
 func (c ClassConfig) validate() error {
 	switch {
 	case c.Size < MinBufSize || c.Size > MaxBufSize:
-		return fmt.Errorf("%w: pool size %d outside %d..%d", ErrInvalid, c.Size, MinBufSize, MaxBufSize)
+		return fmt.Errorf("%w: pool size %d outside %d..%d (a frame larger than the largest buffer is read into several)",
+			ErrInvalid, c.Size, MinBufSize, MaxBufSize)
 	case c.Size%8 != 0:
 		return fmt.Errorf("%w: pool size %d is not a multiple of 8", ErrInvalid, c.Size)
 	case c.Min < 0 || c.Max < 1 || c.Min > c.Max:

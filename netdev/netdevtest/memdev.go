@@ -76,10 +76,10 @@ func (d *MemDevice) Queued() int { return d.in.len() }
 // Dropped counts the frames written to this end while its queue was full.
 func (d *MemDevice) Dropped() uint64 { return d.in.dropped.Load() }
 
-// Read reads the oldest frame queued for this end; see Device.Read.
-func (d *MemDevice) Read(p []byte) (int, error) {
+// Readv reads the oldest frame queued for this end; see Device.Readv.
+func (d *MemDevice) Readv(iov [][]byte) (int, error) {
 	for {
-		n, err := d.ReadNow(p)
+		n, err := d.ReadNow(iov)
 		if !errors.Is(err, netdev.ErrNotReady) {
 			return n, err
 		}
@@ -89,13 +89,13 @@ func (d *MemDevice) Read(p []byte) (int, error) {
 	}
 }
 
-// ReadNow reads the oldest frame queued for this end as Read does, or
+// ReadNow reads the oldest frame queued for this end as Readv does, or
 // returns netdev.ErrNotReady at once when none is.
-func (d *MemDevice) ReadNow(p []byte) (int, error) {
+func (d *MemDevice) ReadNow(iov [][]byte) (int, error) {
 	if isClosed(d.closed) {
 		return 0, fmt.Errorf("read %s: %w", d.name, netdev.ErrClosed)
 	}
-	n, ok, err := d.in.pop(p)
+	n, ok, err := d.in.pop(iov)
 	switch {
 	case ok && err != nil:
 		return 0, fmt.Errorf("read %s: %w", d.name, err)
@@ -176,10 +176,10 @@ func (q *memQueue) push(iov [][]byte) {
 	}
 }
 
-// pop copies the oldest frame into p and frees its slot. ok is false when
-// no frame is queued; err is netdev.ErrFrameSize when the frame does not fit in p
-// with a byte to spare (it is dropped, as a TAP drops it).
-func (q *memQueue) pop(p []byte) (n int, ok bool, err error) {
+// pop copies the oldest frame across iov and frees its slot. ok is false
+// when no frame is queued; err is netdev.ErrFrameSize when the frame does
+// not fit in iov with a byte to spare (it is dropped, as a TAP drops it).
+func (q *memQueue) pop(iov [][]byte) (n int, ok bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
@@ -194,10 +194,21 @@ func (q *memQueue) pop(p []byte) (n int, ok bool, err error) {
 		default:
 		}
 	}
-	if len(s) >= len(p) {
-		return 0, true, fmt.Errorf("frame of %d bytes, buffer of %d: %w", len(s), len(p), netdev.ErrFrameSize)
+	room := 0
+	for _, b := range iov {
+		room += len(b)
 	}
-	return copy(p, s), true, nil
+	if len(s) >= room {
+		return 0, true, fmt.Errorf("frame of %d bytes, buffers of %d: %w", len(s), room, netdev.ErrFrameSize)
+	}
+	n = len(s)
+	for _, b := range iov {
+		if len(s) == 0 {
+			break
+		}
+		s = s[copy(b, s):]
+	}
+	return n, true, nil
 }
 
 func (q *memQueue) len() int {

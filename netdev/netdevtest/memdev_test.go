@@ -20,14 +20,14 @@ func TestMemPairCarriesFramesBothWays(t *testing.T) {
 		t.Fatalf("Writev: %d, %v", n, err)
 	}
 	buf := make([]byte, testMaxFrame+1)
-	n, err = dev.Read(buf)
+	n, err = dev.Readv([][]byte{buf})
 	if err != nil || !bytes.Equal(buf[:n], frame) {
 		t.Fatalf("Read: %v, %x", err, buf[:n])
 	}
 	if _, err := dev.Writev([][]byte{frame}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err = peer.Read(buf); err != nil || !bytes.Equal(buf[:n], frame) {
+	if n, err = peer.Readv([][]byte{buf}); err != nil || !bytes.Equal(buf[:n], frame) {
 		t.Fatalf("peer Read: %v, %x", err, buf[:n])
 	}
 }
@@ -48,13 +48,13 @@ func TestMemPairFrameSize(t *testing.T) {
 	// A 14-byte frame fits a 15-byte buffer; a 100-byte one does not fit a
 	// 100-byte buffer (a frame that fills the buffer may have been cut) and
 	// is dropped.
-	if n, err := dev.Read(make([]byte, netdev.EthHeaderLen+1)); err != nil || n != netdev.EthHeaderLen {
+	if n, err := dev.Readv([][]byte{make([]byte, netdev.EthHeaderLen+1)}); err != nil || n != netdev.EthHeaderLen {
 		t.Fatalf("Read: %d, %v", n, err)
 	}
-	_, err := dev.Read(make([]byte, 100))
+	_, err := dev.Readv([][]byte{make([]byte, 100)})
 	wantIs(t, "Read into a buffer the frame fills", err, netdev.ErrFrameSize)
 	peer.Writev([][]byte{make([]byte, 20)})
-	if n, err := dev.Read(make([]byte, 101)); err != nil || n != 20 {
+	if n, err := dev.Readv([][]byte{make([]byte, 101)}); err != nil || n != 20 {
 		t.Fatalf("Read after a dropped frame: %d, %v, want the next frame", n, err)
 	}
 }
@@ -73,7 +73,7 @@ func TestMemPairBounded(t *testing.T) {
 	}
 	buf := make([]byte, testMaxFrame+1)
 	for i := range 2 {
-		n, err := dev.Read(buf)
+		n, err := dev.Readv([][]byte{buf})
 		if err != nil || !bytes.Equal(buf[:n], numbered(i)) {
 			t.Fatalf("frame %d: %v %x", i, err, buf[:n])
 		}
@@ -85,7 +85,7 @@ func TestMemPairCloseUnblocksRead(t *testing.T) {
 	defer peer.Close()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := dev.Read(make([]byte, testMaxFrame+1))
+		_, err := dev.Readv([][]byte{make([]byte, testMaxFrame+1)})
 		errc <- err
 	}()
 	time.Sleep(10 * time.Millisecond) // let Read block, if it is going to
@@ -96,7 +96,7 @@ func TestMemPairCloseUnblocksRead(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not unblock Read")
 	}
-	_, err := dev.Read(make([]byte, 100))
+	_, err := dev.Readv([][]byte{make([]byte, 100)})
 	wantIs(t, "Read after Close", err, netdev.ErrClosed)
 	_, err = dev.Writev([][]byte{make([]byte, 20)})
 	wantIs(t, "Writev after Close", err, netdev.ErrClosed)
@@ -111,10 +111,10 @@ func TestMemPairPeerGone(t *testing.T) {
 	peer.Writev([][]byte{numbered(1)})
 	peer.Close()
 	buf := make([]byte, testMaxFrame+1)
-	if n, err := dev.Read(buf); err != nil || !bytes.Equal(buf[:n], numbered(1)) {
+	if n, err := dev.Readv([][]byte{buf}); err != nil || !bytes.Equal(buf[:n], numbered(1)) {
 		t.Fatalf("frame queued before the peer closed: %v", err)
 	}
-	_, err := dev.Read(buf)
+	_, err := dev.Readv([][]byte{buf})
 	wantIs(t, "Read once the peer closed", err, netdev.ErrDeviceGone)
 	_, err = dev.Writev([][]byte{numbered(2)})
 	wantIs(t, "Writev once the peer closed", err, netdev.ErrDeviceGone)
