@@ -77,9 +77,10 @@ func (q *rxQueue) newFrame() *frame {
 	return new(frame)
 }
 
-// recycle keeps f for reuse once nothing refers to it.
+// recycle keeps f for reuse once nothing refers to it, with the room of
+// its list of buffers (empty by then), so that receiving allocates none.
 func (q *rxQueue) recycle(f *frame) {
-	*f = frame{}
+	*f = frame{bufs: f.bufs[:0]}
 	if len(q.spare) < len(q.ring) {
 		q.spare = append(q.spare, f)
 	}
