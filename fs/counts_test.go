@@ -17,26 +17,31 @@ var edgeNumbers = []string{
 // ctlLine makes the line op writes, of every command of every ctl file
 // that takes numbers, with a and b as its numbers.
 func ctlLine(op uint8, a, b string) (file, line string) {
-	pool := []string{"min ", "max ", "grow_by "}
+	pool := []string{"min ", "max ", "grow_by ", "fail-after "}
 	chain := []string{"push ", "prepend ", "trim-front ", "trim-back ", "pullup ", "split "}
-	switch n := int(op) % (len(pool) + len(chain) + 2); {
+	switch n := int(op) % ctlLines; {
 	case n < len(pool):
 		return "pool", pool[n] + a
 	case n < len(pool)+len(chain):
 		return "chain", chain[n-len(pool)] + a
 	case n == len(pool)+len(chain):
 		return "chain", "push " + a + " " + b
+	case n == len(pool)+len(chain)+1:
+		return "pool", "fail-after " + a + " " + b
 	default:
 		return "limit", a
 	}
 }
+
+// ctlLines is how many lines ctlLine makes.
+const ctlLines = 4 + 6 + 3
 
 // FuzzCtlNumbers writes numbers near every edge to every ctl command that
 // takes one: each is done or refused with the errno of the contract, and
 // none makes a pool hold more than the arena can (a count whose byte
 // count overflowed once grew the daemon until the kernel killed it).
 func FuzzCtlNumbers(f *testing.F) {
-	for i := range 11 {
+	for i := range ctlLines {
 		for _, a := range edgeNumbers {
 			f.Add(uint8(i), a, edgeNumbers[(i*7)%len(edgeNumbers)])
 		}
