@@ -7,11 +7,14 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/pond"
 )
 
 // modeRing: a ring is the owner's, as the arena it lives in is.
@@ -30,7 +33,14 @@ type ringFile struct {
 	t    *Tree
 	port *netdev.Port
 	kind netdev.RingKind
+
+	mu     sync.Mutex  // guards holder
+	holder *ringHandle // the open the ring is attached to, nil when none
 }
+
+// releaseWait bounds how long an open waits for a closed holder's
+// release; see attach.
+const releaseWait = time.Second
 
 var (
 	_ fs.InodeEmbedder = (*ringFile)(nil)
@@ -40,6 +50,7 @@ var (
 	_ fs.FileReader    = (*ringHandle)(nil)
 	_ fs.FileWriter    = (*ringHandle)(nil)
 	_ fs.FileReleaser  = (*ringHandle)(nil)
+	_ fs.FileFlusher   = (*ringHandle)(nil)
 )
 
 // errNoZeroCopy: a ring asked for where the arena is a copy, in which the
@@ -64,12 +75,51 @@ func (n *ringFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if err != nil {
 		return nil, 0, n.t.fail(op, err)
 	}
-	r, err := n.port.AttachRing(n.kind, acct)
+	h, err := n.attach(ctx, acct)
 	if err != nil {
 		return nil, 0, n.t.fail(op, err)
 	}
-	layout := renderStats(r.Layout().Fields())
-	return &ringHandle{n: n, r: r, layout: layout}, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_STREAM | fuse.FOPEN_NONSEEKABLE, 0
+	return h, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_STREAM | fuse.FOPEN_NONSEEKABLE, 0
+}
+
+// attach attaches a ring to the device and makes the open that holds it.
+// close(2) returns once the kernel has flushed the file, before it
+// releases it, which it does on its own time: an open right after the
+// last descriptor of the holder closed would find the old ring still
+// attached. So when the holder has been flushed, the open waits for its
+// release (at most releaseWait, and no longer than the caller does) and
+// tries again. A holder never flushed is open for sure: EBUSY at once.
+func (n *ringFile) attach(ctx context.Context, acct *pond.Account) (*ringHandle, error) {
+	timer := time.NewTimer(releaseWait)
+	defer timer.Stop()
+	for {
+		h, old, err := n.tryAttach(acct)
+		if !errors.Is(err, netdev.ErrBusy) || old == nil || !old.flushed.Load() {
+			return h, err
+		}
+		select {
+		case <-old.released:
+		case <-ctx.Done():
+			return nil, err
+		case <-timer.C:
+			return nil, err
+		}
+	}
+}
+
+// tryAttach attaches a ring and makes its open the holder, or, when one
+// is attached, returns the holder. n.mu makes the two one step: a ring is
+// attached exactly while holder is set (Release detaches before it
+// clears holder).
+func (n *ringFile) tryAttach(acct *pond.Account) (h, old *ringHandle, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r, err := n.port.AttachRing(n.kind, acct)
+	if err != nil {
+		return nil, n.holder, err
+	}
+	n.holder = &ringHandle{n: n, r: r, layout: renderStats(r.Layout().Fields()), released: make(chan struct{})}
+	return n.holder, nil, nil
 }
 
 func (n *ringFile) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -89,6 +139,9 @@ type ringHandle struct {
 
 	mu     sync.Mutex // guards layout
 	layout []byte     // what of the layout the reads have not yet returned
+
+	flushed  atomic.Bool   // a descriptor of this open has been closed
+	released chan struct{} // closed once the ring is detached
 }
 
 // Read returns the rest of the layout, or, once it is all read, waits for
@@ -133,8 +186,22 @@ func (h *ringHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	return uint32(len(data)), 0
 }
 
+// Flush notes a close(2) of one of the open's descriptors; the open
+// lives on until Release (see ringFile.attach).
+func (h *ringHandle) Flush(ctx context.Context) syscall.Errno {
+	h.flushed.Store(true)
+	return 0
+}
+
 // Release detaches the ring: its buffers go back to the pond.
 func (h *ringHandle) Release(ctx context.Context) syscall.Errno {
 	h.r.Close()
+	n := h.n
+	n.mu.Lock()
+	if n.holder == h {
+		n.holder = nil
+	}
+	n.mu.Unlock()
+	close(h.released)
 	return 0
 }
