@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -55,13 +54,11 @@ func startServer(name, dir string, cmd *exec.Cmd) (*server, error) {
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		// An open reaches the daemon; a stat might be answered from the
-		// kernel's cache of a mount that is going away.
+		// An open reaches the daemon, where a stat might be answered
+		// from the kernel's cache; the directory has no stats unmounted.
 		if f, err := os.Open(filepath.Join(dir, "stats")); err == nil {
 			f.Close()
-			if s.mounted() {
-				return s, nil
-			}
+			return s, nil
 		}
 		select {
 		case <-s.done:
@@ -73,20 +70,6 @@ func startServer(name, dir string, cmd *exec.Cmd) (*server, error) {
 			return nil, fmt.Errorf("%s did not answer on %s in 15s", name, dir)
 		}
 	}
-}
-
-// mounted reports whether the server's directory is a mount point now.
-func (s *server) mounted() bool {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == s.dir {
-			return true
-		}
-	}
-	return false
 }
 
 // pid is the server's process id.
@@ -105,8 +88,7 @@ func (s *server) stop() error {
 		<-s.done
 		err = fmt.Errorf("%s did not stop on SIGTERM in 15s: killed", s.name)
 	}
-	if s.mounted() {
-		unix.Unmount(s.dir, unix.MNT_DETACH)
+	if unix.Unmount(s.dir, unix.MNT_DETACH) == nil {
 		err = errors.Join(err, fmt.Errorf("%s left %s mounted: detached", s.name, s.dir))
 	}
 	if st := s.cmd.ProcessState; err == nil && st != nil && !st.Success() {
@@ -115,19 +97,21 @@ func (s *server) stop() error {
 	return err
 }
 
-// procStatus reads a "Name: N kB" field of /proc/PID/status, in bytes.
-func procStatus(pid int, field string) (int64, error) {
+// oneLine is text on one line, its words a space apart.
+func oneLine(text []byte) string { return strings.Join(strings.Fields(string(text)), " ") }
+
+// residentMiB is the resident memory (VmRSS) of the process pid, in MiB.
+func residentMiB(pid int) (float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
+	_, rest, _ := strings.Cut(string(data), "\nVmRSS:")
+	var kb float64
+	if _, err := fmt.Sscan(rest, &kb); err != nil {
+		return 0, fmt.Errorf("/proc/%d/status: VmRSS: %w", pid, err)
 	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+	return kb / 1024, nil
 }
 
 // arenaPath is a path to pondd's arena memfd through /proc: opening it

@@ -4,7 +4,7 @@
 //
 //	pondbench run [--quick] [--rounds N] [--only PREFIXES] [--cpuprofile FILE]
 //	        --out FILE --pondd PATH --tests DIR --src DIR --host-ns "net:[…] mnt:[…]"
-//	pondbench memfs DIR [ENTRIES [noplus]]
+//	pondbench memfs DIR [ENTRIES]
 //	pondbench udpsend SIZE N
 //
 // run measures every figure of figures.go (or those whose ids start with

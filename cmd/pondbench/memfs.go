@@ -65,21 +65,13 @@ func (f *memFile) Write(ctx context.Context, fh fs.FileHandle, data []byte, off 
 	return uint32(len(data)), 0
 }
 
-// resizeLocked sets the file's length, zero-filling what it adds and
-// growing the slice geometrically.
+// resizeLocked sets the file's length, zero-filling what it adds;
+// append grows the slice geometrically.
 func (f *memFile) resizeLocked(n int) {
-	if n <= len(f.data) {
-		f.data = f.data[:n]
-		return
+	if n > len(f.data) {
+		f.data = append(f.data, make([]byte, n-len(f.data))...)
 	}
-	if n > cap(f.data) {
-		grown := make([]byte, len(f.data), max(n, 2*cap(f.data)))
-		copy(grown, f.data)
-		f.data = grown
-	}
-	old := len(f.data)
 	f.data = f.data[:n]
-	clear(f.data[old:])
 }
 
 func (f *memFile) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -102,7 +94,7 @@ func (f *memFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 func (f *memFile) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno { return 0 }
 
 // memRoot is the reference tree: stats (a small file the bench fills with
-// a copy of pondd's stats), data (empty until written), and dir, a
+// a copy of pondd's stats), data and tx (empty until written), and dir, a
 // directory of entries names.
 type memRoot struct {
 	fs.Inode
@@ -112,7 +104,7 @@ type memRoot struct {
 var _ fs.NodeOnAdder = (*memRoot)(nil)
 
 func (r *memRoot) OnAdd(ctx context.Context) {
-	for _, name := range []string{"stats", "data"} {
+	for _, name := range []string{"stats", "data", "tx"} {
 		ch := r.NewPersistentInode(ctx, &memFile{}, fs.StableAttr{Mode: syscall.S_IFREG})
 		r.AddChild(name, ch, false)
 	}
@@ -158,10 +150,10 @@ func (d *memDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*
 
 // memfs serves the reference tree on the directory args[0] until SIGTERM
 // or SIGINT, then unmounts it; args[1], if given, is how many entries dir
-// has, and args[2] "noplus" turns READDIRPLUS off.
+// has.
 func memfs(args []string) error {
-	if len(args) < 1 || len(args) > 3 || len(args) == 3 && args[2] != "noplus" {
-		return errors.New("usage: pondbench memfs DIR [ENTRIES [noplus]]")
+	if len(args) < 1 || len(args) > 2 {
+		return errors.New("usage: pondbench memfs DIR [ENTRIES]")
 	}
 	dir := args[0]
 	entries := 0
@@ -185,8 +177,6 @@ func memfs(args []string) error {
 			DirectMountStrict: os.Geteuid() == 0,
 			DisableXAttrs:     true,
 			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
-			// Not pondd's: only to show what listing costs without it.
-			DisableReadDirPlus: len(args) == 3,
 		},
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,

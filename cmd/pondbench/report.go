@@ -89,29 +89,20 @@ func (r *Report) Sample(id string, side Side, v float64) {
 	fmt.Fprintf(r.raw, "sample\t%s\t%s\t%d\t%s\t%s\n", id, side, len(f.samples[side]), fmtNum(v), f.unit)
 }
 
-// NA marks figure id as not measured, for reason. A figure with samples
-// keeps them; NA then only notes the reason.
-func (r *Report) NA(id, reason string) {
+// NA marks each figure of ids that lacks samples of either side as not
+// measured, for reason; a figure with both keeps them.
+func (r *Report) NA(ids []string, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := r.fig(id)
-	if f.na == "" {
-		f.na = reason
-	}
-	fmt.Fprintf(r.raw, "na\t%s\t%s\n", id, reason)
-}
-
-// NAAll marks every figure in ids that lacks samples of either side as
-// not measured.
-func (r *Report) NAAll(ids []string, reason string) {
 	for _, id := range ids {
-		r.mu.Lock()
 		f := r.fig(id)
-		complete := len(f.samples[Pondfs]) > 0 && len(f.samples[Reference]) > 0
-		r.mu.Unlock()
-		if !complete {
-			r.NA(id, reason)
+		if len(f.samples[Pondfs]) > 0 && len(f.samples[Reference]) > 0 {
+			continue
 		}
+		if f.na == "" {
+			f.na = reason
+		}
+		fmt.Fprintf(r.raw, "na\t%s\t%s\n", id, reason)
 	}
 }
 
@@ -193,34 +184,26 @@ func (f *figure) line() string {
 // met reports whether goal holds for a figure whose pondfs median is v
 // and whose ratio is ratio.
 func met(goal string, v, ratio float64) bool {
-	g := goal
 	x := v
-	if strings.HasSuffix(g, "x") {
-		g, x = strings.TrimSuffix(g, "x"), ratio
+	if g, ok := strings.CutSuffix(goal, "x"); ok {
+		goal, x = g, ratio
 	}
-	if math.IsNaN(x) {
-		return false
-	}
-	var op string
-	for _, o := range []string{"<=", ">=", "<", ">"} {
-		if strings.HasPrefix(g, o) {
-			op = o
-			break
-		}
-	}
-	bound, err := strconv.ParseFloat(strings.TrimPrefix(g, op), 64)
-	if op == "" || err != nil {
+	num := strings.TrimLeft(goal, "<>=")
+	bound, err := strconv.ParseFloat(num, 64)
+	if err != nil {
 		panic("pondbench: bad goal " + goal)
 	}
-	switch op {
+	switch strings.TrimSuffix(goal, num) {
 	case "<=":
 		return x <= bound
 	case ">=":
 		return x >= bound
 	case "<":
 		return x < bound
+	case ">":
+		return x > bound
 	}
-	return x > bound
+	panic("pondbench: bad goal " + goal)
 }
 
 // median is the middle sample (the mean of the two middle ones for an

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,7 +55,7 @@ func TestReportLines(t *testing.T) {
 		r.Sample("pond.getput.1g.syncpool", Reference, v)
 	}
 	r.Sample("pond.meta", Pondfs, 16)
-	r.NAAll([]string{"pond.meta", "pond.getput.1g.syncpool"}, "it broke")
+	r.NA([]string{"pond.meta", "pond.getput.1g.syncpool"}, "it broke")
 	table := r.Table()
 	if table[0] != header {
 		t.Errorf("header %q", table[0])
@@ -90,8 +92,8 @@ func TestReportLines(t *testing.T) {
 }
 
 // TestFigureTable checks the table: ids are unique, every figure is
-// measured by its own row or named in the also of exactly one row, and
-// every id an also names is a figure.
+// measured by its own row or named in the also of exactly one row, every
+// id an also names is a figure, and a row has one way of measuring.
 func TestFigureTable(t *testing.T) {
 	rows := map[string]*figDef{}
 	for _, f := range figures {
@@ -102,7 +104,10 @@ func TestFigureTable(t *testing.T) {
 	}
 	measuredBy := map[string]int{}
 	for _, f := range figures {
-		if f.measure == nil {
+		if f.sample != nil && f.measure != nil || f.measure != nil && (f.reps != 0 || f.floor != nil) {
+			t.Errorf("%s: both a sample and a measure, or reps or a floor its measure ignores", f.id)
+		}
+		if !f.measured() {
 			continue
 		}
 		for _, id := range f.ids() {
@@ -130,5 +135,35 @@ func TestParseGoBenchmark(t *testing.T) {
 	}
 	if _, err := parseGoBenchmark(out, "BenchmarkClone/1KiB", "ns/op"); err == nil {
 		t.Error("found a benchmark that is not there")
+	}
+}
+
+// TestMeasureRound checks one round of a sampled figure: the sides take
+// turns in the order sidesFor gives each rep, and each pair is followed
+// by a sample of the floor, noted beside the figure.
+func TestMeasureRound(t *testing.T) {
+	var raw bytes.Buffer
+	b := &bench{r: NewReport(&raw)}
+	var order []Side
+	f := &figDef{id: "tree.stats", unit: "us", reps: 2,
+		sample: func(_ *bench, _ *figDef, side Side) (float64, error) {
+			order = append(order, side)
+			return float64(len(order)), nil
+		},
+		floor: &floorDef{label: "floor: test", sample: func(*bench, *figDef) (float64, error) { return 7, nil }},
+	}
+	if err := b.measureRound(f, 1); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Side{Pondfs, Reference, Reference, Pondfs}; !slices.Equal(order, want) {
+		t.Errorf("sides %v, want %v", order, want)
+	}
+	b.r.NoteFloors()
+	if want := "# tree.stats floor: test: median 7.000 us of 7.000 7.000, 2.80x the reference's median\n"; !strings.Contains(raw.String(), want) {
+		t.Errorf("raw file\n%s\nlacks %q", raw.String(), want)
+	}
+	f.sample = func(*bench, *figDef, Side) (float64, error) { return 0, errors.New("broke") }
+	if err := b.measureRound(f, 0); err == nil || err.Error() != "pondfs: broke" {
+		t.Errorf("a failing sample: %v, want pondfs: broke", err)
 	}
 }

@@ -49,56 +49,34 @@ type ringState struct {
 // rings starts pondd on ringTAP, and makes the reference's TAPs.
 var rings = &setup{name: "ring", up: upRings}
 
-func upRings(b *bench) (down func() error, err error) {
+func upRings(b *bench, u *undo) (err error) {
 	t := &b.ring
 	t.rxN, t.txN, t.pyN = b.sized(50000, 20000), b.sized(50000, 20000), b.sized(20000, 10000)
-	var stops []func() error
-	down = func() error {
-		var err error
-		for i := len(stops) - 1; i >= 0; i-- {
-			err = errors.Join(err, stops[i]())
-		}
+	if err := makeTAP(u, rxTAP, t.rxN+4096, kernelIP, peerIP); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, down())
-		}
-	}()
-	if err := makeTAP(rxTAP, true, t.rxN+4096); err != nil {
-		return nil, err
+	if err := makeTAP(u, ringTAP, t.rxN+4096, ringKernelIP, ringPeerIP); err != nil {
+		return err
 	}
-	stops = append(stops, func() error { return ip("link", "del", rxTAP) })
-	if err := makeTAP(ringTAP, false, t.rxN+4096); err != nil {
-		return nil, err
+	if err := makeTAP(u, ringRefTAP, 1000, nil, nil); err != nil {
+		return err
 	}
-	stops = append(stops, func() error { return ip("link", "del", ringTAP) })
-	if err := ip("addr", "add", ringKernelIP.String()+"/24", "dev", ringTAP); err != nil {
-		return nil, err
-	}
-	if err := ip("neigh", "replace", ringPeerIP.String(), "lladdr", peerMAC.String(), "dev", ringTAP, "nud", "permanent"); err != nil {
-		return nil, err
-	}
-	if err := makeTAP(ringRefTAP, false, 1000); err != nil {
-		return nil, err
-	}
-	stops = append(stops, func() error { return ip("link", "del", ringRefTAP) })
 	if t.refFD, err = openRawTAP(ringRefTAP); err != nil {
-		return nil, err
+		return err
 	}
-	stops = append(stops, func() error { return unix.Close(t.refFD) })
+	u.push(func() error { return unix.Close(t.refFD) })
 	if t.pd, err = startPondd(b.cfg.pondd, filepath.Join(b.dir, "ringpond"), "--tap", ringTAP); err != nil {
-		return nil, err
+		return err
 	}
-	stops = append(stops, t.pd.stop)
+	u.push(t.pd.stop)
 	t.devDir = filepath.Join(t.pd.dir, "netdev", ringTAP)
-	stops = append(stops, func() error {
+	u.push(func() error {
 		stats, err := os.ReadFile(filepath.Join(t.devDir, "stats"))
-		b.r.Note("%s stats after the ring figures: %s", ringTAP, strings.Join(strings.Fields(string(stats)), " "))
+		b.r.Note("%s stats after the ring figures: %s", ringTAP, oneLine(stats))
 		return err
 	})
 	b.r.Note("ring figures: rx %d, tx %d, python %d frames per sample", t.rxN, t.txN, t.pyN)
-	return down, nil
+	return nil
 }
 
 // ringRxFigure times this process draining a receive ring that pondd
@@ -177,26 +155,13 @@ func (t *ringState) openRing(kind string) (*mapped, error) {
 			name, value, _ := strings.Cut(line, " ")
 			m.layout[name], _ = strconv.ParseInt(value, 10, 64)
 		}
-		m.arena, err = mapArena(filepath.Join(t.pd.dir, "arena"))
+		m.arena, err = mapFile(filepath.Join(t.pd.dir, "arena"), unix.PROT_READ|unix.PROT_WRITE)
 	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return m, nil
-}
-
-func mapArena(path string) ([]byte, error) {
-	a, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	st, err := a.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return unix.Mmap(int(a.Fd()), 0, int(st.Size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 }
 
 func (m *mapped) close() error {
@@ -236,24 +201,16 @@ func (t *ringState) pause(fill func() error) (time.Time, error) {
 // fillRing queues n frames of size bytes in ringTAP while pondd is
 // stopped, lets pondd go on, and returns when it did. (The TAP's counters
 // are read only while pondd runs: ip(8) waits on a stopped TAP reader.)
-func (t *ringState) fillRing(size, n int) (time.Time, error) {
+func (t *ringState) fillRing(size, n int) (begin time.Time, err error) {
 	snd, err := newUDPSender(size)
 	if err != nil {
 		return time.Time{}, err
 	}
 	defer snd.Close()
-	dropped0, err := tapCounter(ringTAP, "tx_dropped")
-	if err != nil {
-		return time.Time{}, err
-	}
-	begin, err := t.pause(func() error { return snd.sendTo(ringPeerIP, n, benchPort) })
-	if err != nil {
-		return begin, err
-	}
-	dropped1, err := tapCounter(ringTAP, "tx_dropped")
-	if err == nil && dropped1 != dropped0 {
-		err = fmt.Errorf("the TAP dropped %d of the %d frames queued", dropped1-dropped0, n)
-	}
+	err = queueAll(ringTAP, n, func() (err error) {
+		begin, err = t.pause(func() error { return snd.sendTo(ringPeerIP, n, benchPort) })
+		return err
+	})
 	return begin, err
 }
 

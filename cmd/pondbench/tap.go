@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"golang.org/x/sys/unix"
@@ -63,24 +65,23 @@ func privateNamespaces(hostNS string) error {
 	return nil
 }
 
-// makeTAP creates the persistent TAP name with the kernel's side set up:
-// the address kernelIP/24 (when withAddr), the static neighbour peerIP,
-// IPv6 off, and a transmit queue of qlen frames.
-func makeTAP(name string, withAddr bool, qlen int) error {
+// makeTAP creates the persistent TAP name, IPv6 off, with a transmit queue
+// of qlen frames and, when kernel is set, the kernel's side: the address
+// kernel/24 and the static neighbour peer at peerMAC. It pushes the TAP's
+// deletion onto u.
+func makeTAP(u *undo, name string, qlen int, kernel, peer net.IP) error {
 	if err := ip("tuntap", "add", name, "mode", "tap"); err != nil {
 		return err
 	}
+	u.push(func() error { return ip("link", "del", name) })
 	os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/disable_ipv6", []byte("1"), 0)
-	if err := ip("link", "set", name, "txqueuelen", fmt.Sprint(qlen), "up"); err != nil {
+	if err := ip("link", "set", name, "txqueuelen", fmt.Sprint(qlen), "up"); err != nil || kernel == nil {
 		return err
 	}
-	if !withAddr {
-		return nil
-	}
-	if err := ip("addr", "add", kernelIP.String()+"/24", "dev", name); err != nil {
+	if err := ip("addr", "add", kernel.String()+"/24", "dev", name); err != nil {
 		return err
 	}
-	return ip("neigh", "replace", peerIP.String(), "lladdr", peerMAC.String(), "dev", name, "nud", "permanent")
+	return ip("neigh", "replace", peer.String(), "lladdr", peerMAC.String(), "dev", name, "nud", "permanent")
 }
 
 // openRawTAP attaches a plain blocking descriptor to the TAP name, as a
@@ -102,28 +103,21 @@ func openRawTAP(name string) (int, error) {
 	return fd, nil
 }
 
-// tapCounter reads one of the TAP's transmit counters (tx_packets: the
-// frames the kernel queued for its reader; tx_dropped: those it dropped).
-func tapCounter(name, counter string) (uint64, error) {
+// tapDropped is how many frames the kernel dropped rather than queue them
+// for the TAP's reader (its tx_dropped counter).
+func tapDropped(name string) (uint64, error) {
 	// /sys/class/net shows the namespace that mounted /sys; ip shows ours.
-	out, err := exec.Command("ip", "-s", "-s", "-j", "link", "show", "dev", name).Output()
+	out, err := exec.Command("ip", "-s", "-j", "link", "show", "dev", name).Output()
 	if err != nil {
 		return 0, fmt.Errorf("ip -s link show %s: %w", name, err)
 	}
-	key := `"` + counter[3:] + `":`
-	s := string(out)
-	i := strings.Index(s, `"tx":`)
-	if i < 0 {
-		return 0, fmt.Errorf("ip -s link show %s: no tx counters in %q", name, s)
+	var links []struct {
+		Stats64 struct{ Tx struct{ Dropped uint64 } } `json:"stats64"`
 	}
-	s = s[i:]
-	j := strings.Index(s, key)
-	if j < 0 {
-		return 0, fmt.Errorf("ip -s link show %s: no %s in %q", name, counter, s)
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		return 0, fmt.Errorf("ip -s link show %s: %q: %v", name, out, err)
 	}
-	var v uint64
-	fmt.Sscan(strings.TrimLeft(s[j+len(key):], " "), &v)
-	return v, nil
+	return links[0].Stats64.Tx.Dropped, nil
 }
 
 // udpPayloadFor is the UDP payload that makes an Ethernet frame of size
@@ -139,6 +133,17 @@ func ethFrame(size int) []byte {
 	}.Frame()
 }
 
+// writeRaw writes frame to fd n times and returns how long that took.
+func writeRaw(fd int, frame []byte, n int) (time.Duration, error) {
+	start := time.Now()
+	for range n {
+		if _, err := unix.Write(fd, frame); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
 // udpSender sends datagrams that leave through the TAP as frames of a
 // given size: the kernel-side sender every receive figure shares.
 type udpSender struct {
@@ -146,7 +151,7 @@ type udpSender struct {
 	payload []byte
 }
 
-// newUDPSender makes a sender of frames of size bytes to peerIP.
+// newUDPSender makes a sender of frames of size bytes.
 func newUDPSender(size int) (*udpSender, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -175,3 +180,20 @@ func (s *udpSender) sendTo(addr net.IP, n, port int) error {
 
 // Close closes the socket.
 func (s *udpSender) Close() error { return unix.Close(s.fd) }
+
+// queueAll runs send, which queues n frames in the TAP name, and fails
+// when the TAP dropped any of them.
+func queueAll(name string, n int, send func() error) error {
+	before, err := tapDropped(name)
+	if err != nil {
+		return err
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	after, err := tapDropped(name)
+	if err == nil && after != before {
+		err = fmt.Errorf("the TAP dropped %d of the %d frames queued", after-before, n)
+	}
+	return err
+}
