@@ -10,18 +10,6 @@ import (
 // segment is copied into buffers of the chain's own and the chain's
 // reference to the original is dropped; the other holders keep it.
 
-// writable gives the segments over chain bytes [a, b) private copies where
-// they are shared, so the caller may write there.
-func (c *Chain) writable(a, b int) error {
-	if err := c.reserveOwn(a, b); err != nil {
-		c.settle()
-		return err
-	}
-	c.own()
-	c.settle()
-	return nil
-}
-
 // reserveOwn takes the buffers that private copies of the shared segments
 // over chain bytes [a, b) need, and plans which copies which. A pond
 // segment's copy keeps its offset when it is the first (its headroom

@@ -59,7 +59,7 @@
 // (copy-on-write); the other chain never sees the write. Headroom and
 // tailroom of a shared buffer belong to nobody and are not used.
 //
-// Slices the chain hands out (Iovecs, WritableIovecs, AppendSpace) borrow
+// Slices the chain hands out (Iovecs, AppendSpace) borrow
 // its buffers and are valid until the chain next changes.
 //
 // # Failure
@@ -70,8 +70,8 @@
 // (ErrTooLong) and bad chains (ErrInvalid); the pond's ErrExhausted and
 // ErrQuota come through wrapped. An operation that fails leaves the chain
 // exactly as it was: every buffer an operation needs is taken before
-// anything changes. Only io.Reader and io.Writer adapters keep the
-// progress they made (Read, WriteTo, ReadFrom), as io requires.
+// anything changes. Only Read, as an io.Reader, keeps the progress it
+// made, as io requires.
 //
 // # Concurrency
 //

@@ -108,10 +108,6 @@ func TestFailureLeavesChainUnchanged(t *testing.T) {
 			must(t, c.TrimFront(1000))
 			limitTo(t, f, 512)
 		}, func(c *Chain) error { return c.Pullup(2000) }},
-		{"writable-iovecs", func(t *testing.T, f *fixture, c, cl *Chain) {
-			must(t, c.Push(100, 5000, "x"))
-			limitTo(t, f, 2*2048)
-		}, func(c *Chain) error { _, err := c.WritableIovecs(nil); return err }},
 		{"truncate-up", func(t *testing.T, f *fixture, c, cl *Chain) {
 			limitTo(t, f, 2048)
 		}, func(c *Chain) error { return c.Truncate(c.Len() + 4000) }},

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"github.com/pondfs/pondfs/pond"
@@ -128,8 +128,6 @@ var ops = []struct {
 	{"append-space", (*fuzzRun).opAppendSpace},
 	{"read", (*fuzzRun).opRead},
 	{"write-layer", (*fuzzRun).opWriteLayer},
-	{"read-from", (*fuzzRun).opReadFrom},
-	{"writable-iovecs", (*fuzzRun).opWritableIovecs},
 }
 
 func (r *fuzzRun) step(step int) {
@@ -479,40 +477,6 @@ func (r *fuzzRun) opWriteLayer(i int) {
 	r.tryWrite(c, m, k, r.s.arg(m.layers[k].n), p)
 }
 
-func (r *fuzzRun) opReadFrom(i int) {
-	c, m := r.pairs[i].c, r.pairs[i].m
-	p := r.fresh(r.s.size())
-	n, err := c.ReadFrom(iotest.HalfReader(bytes.NewReader(p)))
-	if want := m.growErr(len(m.layers)-1, 0); want != nil {
-		mustErr(r.t, err, want)
-		return
-	}
-	room := m.maxLen - len(m.data)
-	switch {
-	case err == nil && len(p) <= room && n == int64(len(p)):
-	case errors.Is(err, ErrTooLong) && len(p) > room && n == int64(room):
-	case errors.Is(err, pond.ErrExhausted) || errors.Is(err, pond.ErrQuota):
-	default:
-		r.t.Fatalf("ReadFrom %d bytes with %d of room: %d, %v", len(p), room, n, err)
-	}
-	m.addBack(len(m.layers)-1, p[:n])
-}
-
-func (r *fuzzRun) opWritableIovecs(i int) {
-	c, m := r.pairs[i].c, r.pairs[i].m
-	iov, err := c.WritableIovecs(nil)
-	if !r.outcome(c, r.snap(c), err, nil) {
-		return
-	}
-	t := *m.top()
-	p := r.fresh(t.n)
-	at := 0
-	for _, v := range iov {
-		at += copy(v, p[at:])
-	}
-	copy(m.data[t.off:], p)
-}
-
 // verify compares every chain with its model: lengths, every layer's
 // place, name, fragments and bytes, the view's iovecs; and audits the pond.
 func (r *fuzzRun) verify(step int) {
@@ -563,16 +527,15 @@ func checkModel(c *Chain, m *model) error {
 	return nil
 }
 
-// finish drains each chain through WriteTo of a clone, frees everything,
+// finish drains each chain through Read of a clone, frees everything,
 // and checks that every buffer came back and all lent memory was released
 // once.
 func (r *fuzzRun) finish() {
 	for _, p := range r.pairs {
 		cl, err := p.c.Clone()
 		must(r.t, err)
-		var out bytes.Buffer
-		if _, err := cl.WriteTo(&out); err != nil || !bytes.Equal(out.Bytes(), p.m.data[p.m.top().off:][:p.m.top().n]) {
-			r.t.Fatalf("WriteTo: %v", err)
+		if out, err := io.ReadAll(cl); err != nil || !bytes.Equal(out, p.m.data[p.m.top().off:][:p.m.top().n]) {
+			r.t.Fatalf("Read of a clone: %v", err)
 		}
 		cl.Free()
 		p.c.Free()

@@ -1,19 +1,16 @@
 package chain
 
 import (
-	"errors"
 	"fmt"
 	"io"
 )
 
-// A chain is a reader, writer and buffer for the io package.
+// A chain is a reader and writer for the io package.
 var (
-	_ io.ReaderAt   = (*Chain)(nil)
-	_ io.WriterAt   = (*Chain)(nil)
-	_ io.Reader     = (*Chain)(nil)
-	_ io.Writer     = (*Chain)(nil)
-	_ io.WriterTo   = (*Chain)(nil)
-	_ io.ReaderFrom = (*Chain)(nil)
+	_ io.ReaderAt = (*Chain)(nil)
+	_ io.WriterAt = (*Chain)(nil)
+	_ io.Reader   = (*Chain)(nil)
+	_ io.Writer   = (*Chain)(nil)
 )
 
 // ReadAt copies view bytes from off into p, as io.ReaderAt: fewer than
@@ -133,110 +130,4 @@ func (c *Chain) Read(p []byte) (int, error) {
 	n := c.copyOut(p[:min(len(p), t.n)], t.off)
 	c.remove(t.off, n)
 	return n, nil
-}
-
-// WriteTo writes the view to w one segment at a time, straight from the
-// buffers, and consumes what w took, as bytes.Buffer does: on error the
-// bytes not written stay in the chain.
-func (c *Chain) WriteTo(w io.Writer) (int64, error) {
-	if err := c.live("write to"); err != nil {
-		return 0, err
-	}
-	var total int64
-	for t := c.top(); t.n > 0; t = c.top() {
-		i, at := c.locate(t.off)
-		run := c.segs[i].bytes()[at:]
-		run = run[:min(len(run), t.n)]
-		n, err := w.Write(run)
-		if n < 0 || n > len(run) {
-			return total, fmt.Errorf("write chain to %T: it reported %d of %d bytes written", w, n, len(run))
-		}
-		c.remove(t.off, n)
-		total += int64(n)
-		switch {
-		case err != nil:
-			return total, err
-		case n < len(run):
-			return total, io.ErrShortWrite
-		}
-	}
-	return total, nil
-}
-
-// Reads into a chain start at readChunk bytes and double up to the largest
-// buffer, so a short stream does not pin a large buffer.
-const readChunk = 512
-
-// maxEmptyReads is how many reads returning nothing ReadFrom tolerates
-// before it reports io.ErrNoProgress, as bufio does.
-const maxEmptyReads = 100
-
-// ReadFrom appends what r yields until io.EOF, reading straight into the
-// chain's tailroom and new buffers (AppendSpace and Commit). It returns
-// the bytes appended; what it read before an error stays appended (it
-// cannot be given back to r). Reading past MaxLen fails with ErrTooLong.
-func (c *Chain) ReadFrom(r io.Reader) (int64, error) {
-	if err := c.live("read from"); err != nil {
-		return 0, err
-	}
-	if err := c.canGrow(len(c.layers)-1, 0); err != nil {
-		return 0, fmt.Errorf("read into chain: %w", err)
-	}
-	var total int64
-	chunk, empty := readChunk, 0
-	for {
-		n, err := c.readOnce(r, chunk)
-		total += int64(n)
-		switch {
-		case err == io.EOF:
-			return total, nil
-		case err != nil:
-			return total, err
-		case n == 0:
-			if empty++; empty == maxEmptyReads {
-				return total, io.ErrNoProgress
-			}
-		default:
-			chunk, empty = min(2*chunk, c.p.MaxBuf()), 0
-		}
-	}
-}
-
-// readOnce reads from r into up to chunk bytes of space at the end.
-func (c *Chain) readOnce(r io.Reader, chunk int) (int, error) {
-	room := c.opt.MaxLen - c.size()
-	if room == 0 {
-		return 0, c.probeFull(r)
-	}
-	want := chunk
-	if t := c.room(); t > 0 {
-		want = t
-	}
-	space, err := c.AppendSpace(min(want, room))
-	if err != nil {
-		return 0, fmt.Errorf("read into chain: %w", err)
-	}
-	n, rerr := r.Read(space)
-	if n < 0 || n > len(space) {
-		c.dropSpare()
-		return 0, fmt.Errorf("read into chain: reader returned %d of %d bytes", n, len(space))
-	}
-	if err := c.Commit(n); err != nil {
-		return 0, fmt.Errorf("read into chain: %w", err)
-	}
-	return n, rerr
-}
-
-// probeFull reads one byte from r when the chain is at MaxLen: io.EOF
-// means the stream fitted; a byte means it did not (the byte is lost).
-func (c *Chain) probeFull(r io.Reader) error {
-	var one [1]byte
-	n, err := r.Read(one[:])
-	switch {
-	case n > 0:
-		return fmt.Errorf("read into chain: %w (max %d)", ErrTooLong, c.opt.MaxLen)
-	case errors.Is(err, io.EOF):
-		return io.EOF
-	}
-	return err
 }

@@ -1,7 +1,5 @@
 package chain
 
-import "fmt"
-
 // Segment describes one run of the view's bytes, as the chain's segments
 // file shows it.
 type Segment struct {
@@ -52,26 +50,11 @@ func (c *Chain) NumSegments() int {
 // Iovecs appends the view's runs to dst, for writev(2). The slices borrow
 // the chain's buffers (and lent memory): they are valid until the chain
 // next changes or is freed, and are only to be read, since other chains
-// may share them. WritableIovecs gives slices that may be written.
+// may share them.
 func (c *Chain) Iovecs(dst [][]byte) [][]byte {
 	if c.p == nil {
 		return dst
 	}
 	c.runs(func(s *seg, at, n int) { dst = append(dst, s.mem[at:at+n:at+n]) })
 	return dst
-}
-
-// WritableIovecs is Iovecs after giving every shared segment of the view a
-// private copy (copy-on-write), so that the caller may write into the
-// slices, by readv(2) say, until the chain next changes. On error (no
-// buffers for the copies) the chain is unchanged and dst is returned.
-func (c *Chain) WritableIovecs(dst [][]byte) ([][]byte, error) {
-	if err := c.live("writable iovecs"); err != nil {
-		return dst, err
-	}
-	t := c.top()
-	if err := c.writable(t.off, t.off+t.n); err != nil {
-		return dst, fmt.Errorf("writable iovecs: %w", err)
-	}
-	return c.Iovecs(dst), nil
 }

@@ -3,7 +3,6 @@ package chain
 import (
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -19,7 +18,6 @@ func TestNarrowViewCannotGrow(t *testing.T) {
 		"concat":       func(c, o *Chain) error { return c.Concat("x", o) },
 		"borrowed":     func(c, o *Chain) error { return c.AppendBorrowed([]byte{1}, nil) },
 		"space":        func(c, o *Chain) error { _, err := c.AppendSpace(1); return err },
-		"read-from":    func(c, o *Chain) error { _, err := c.ReadFrom(strings.NewReader("x")); return err },
 	}
 	views := map[string][2]int{"front": {0, 50}, "middle": {10, 50}, "back": {10, 90}}
 	f := defaultFixture(t)

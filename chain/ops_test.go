@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"testing/iotest"
 )
 
 // lengths are chain lengths around the class boundaries of the test pond
@@ -182,14 +181,6 @@ var opCases = []opCase{
 		checkView(t, f, parts[0], p)
 		parts[0].Free()
 		return model
-	}},
-	{"read-from", func(t *testing.T, f *fixture, c *Chain, model []byte, k int) []byte {
-		p := pattern(13, k)
-		n, err := c.ReadFrom(iotest.HalfReader(bytes.NewReader(p)))
-		if err != nil || n != int64(k) {
-			t.Fatalf("ReadFrom: %d, %v", n, err)
-		}
-		return append(model, p...)
 	}},
 	{"read", func(t *testing.T, f *fixture, c *Chain, model []byte, k int) []byte {
 		got := make([]byte, k)
