@@ -307,3 +307,56 @@ state() { (cd "$1" && od -A d -t x1 data | md5sum && cat stats segments); }
 	assert "$output" -ge 5 "mentions of chains/ in README"
 	run_x grep -q "segments" "$MNT/README"
 }
+
+@test "fragments: frames combined into a packet, packets into a segment, and back" {
+	start_pondd
+	c=$MNT/chains
+	mkdir "$c/f1" "$c/f2" "$c/f3"
+	printf 'frame1.' >"$c/f1/data"
+	printf 'frame2.' >"$c/f2/data"
+	printf 'frame3.' >"$c/f3/data"
+	echo "concat ipv4 f2" >"$c/f1/ctl"
+	assert "$(ls "$c" | tr '\n' ' ')" == "f1 f3 new " "the named chain is gone"
+	assert "$(cat "$c/f1/data")" == "frame1.frame2." "the packet"
+	assert "$(cat "$c/f1/layers/1/info")" == $'offset 0\nlength 14\nproto ipv4' "the packet's layer"
+	assert "$(cat "$c/f1/layers/1/fragments")" == $'0 7\n7 7' "the packet's fragments"
+	assert "$(stat -c %s "$c/f1/layers/0/fragments")" -eq 0 "layer 0 has no fragments"
+	echo "concat tcp f3" >"$c/f1/ctl"
+	assert "$(ls "$c" | tr '\n' ' ')" == "f1 new " "the second packet is gone"
+	assert "$(cat "$c/f1/data")" == "frame1.frame2.frame3." "the segment"
+	assert "$(cat "$c/f1/layers/2/fragments")" == $'0 14\n14 7' "the segment's fragments"
+	assert "$(cat "$c/f1/layers/1/fragments")" == $'0 7\n7 14' "bytes added at the end join the last fragment beneath"
+	assert "$(stat_of "$c/f1/stats" layers)" -eq 2 "stats layers"
+	exec 7<>"$c/f1/ctl"
+	echo split-fragments >&7
+	read -r packet <&7
+	assert "$(cat "$c/f1/data")" == "frame1.frame2." "the first packet, back"
+	assert "$(cat "$c/$packet/data")" == "frame3." "the second packet, back"
+	assert "$(cat "$c/f1/layers/1/fragments")" == $'0 7\n7 7' "the first packet's fragments, back"
+	echo split-fragments >&7
+	read -r frame <&7
+	exec 7>&-
+	assert "$(cat "$c/f1/data")" == "frame1." "the first frame, back"
+	assert "$(cat "$c/$frame/data")" == "frame2." "the second frame, back"
+	assert "$(stat_of "$c/f1/stats" layers)" -eq 0 "no layer left"
+	rmdir "$c/f1" "$c/$packet" "$c/$frame"
+}
+
+@test "fragments: bad concat and split-fragments change nothing" {
+	start_pondd
+	c=$MNT/chains
+	mkdir "$c/a" "$c/b"
+	printf 'aaaa' >"$c/a/data"
+	printf 'bbbb' >"$c/b/data"
+	before_a=$(state "$c/a") before_b=$(state "$c/b")
+	for line in "concat" "concat ipv4" "concat ipv4 a" "concat ipv4 b b" "split-fragments" "split-fragments 1"; do
+		fails "Invalid argument" bash -c "echo '$line' > $c/a/ctl"
+	done
+	fails "No such file" bash -c "echo 'concat ipv4 b nosuch' > $c/a/ctl"
+	echo "push 1" >"$c/a/ctl"
+	fails "Invalid argument" bash -c "echo 'concat ipv4 b' > $c/a/ctl"
+	echo "pop" >"$c/a/ctl"
+	assert "$(state "$c/a")" == "$before_a" "a after every refusal"
+	assert "$(state "$c/b")" == "$before_b" "b after every refusal"
+	rmdir "$c/a" "$c/b"
+}

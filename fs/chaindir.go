@@ -26,12 +26,13 @@ type chainSource interface {
 
 // Entries of a chain directory, in listing order.
 const (
-	nameData     = "data"
-	nameCtl      = "ctl"
-	nameSegments = "segments"
-	nameStats    = "stats"
-	nameLayers   = "layers"
-	nameInfo     = "info"
+	nameData      = "data"
+	nameCtl       = "ctl"
+	nameSegments  = "segments"
+	nameStats     = "stats"
+	nameLayers    = "layers"
+	nameInfo      = "info"
+	nameFragments = "fragments"
 )
 
 // chainDir is a chain as a directory: data, ctl, segments, stats and
@@ -75,7 +76,8 @@ func (d *chainDir) stableAttr() fs.StableAttr {
 }
 
 // Inode numbers within a chain directory's block: the directory, its four
-// files and layers/, then three per layer (its directory, data and info).
+// files and layers/, then four per layer (its directory, data, info and
+// fragments).
 const (
 	inoDir = iota
 	inoData
@@ -84,9 +86,9 @@ const (
 	inoStats
 	inoLayers
 	inoFirstLayer
-	inosPerLayer = 3
+	inosPerLayer = 4
 	// inoBlockSize covers every layer a chain can have.
-	inoBlockSize = 256
+	inoBlockSize = 512
 )
 
 // Every layer fits the block.

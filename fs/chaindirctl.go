@@ -11,26 +11,30 @@ import (
 const outcomeOK = "ok"
 
 // chainCommand is one command of a chain's ctl file (README.md's table):
-// how many arguments it takes and what it does with the chain lent.
+// how many arguments it takes and what it does. A command runs either
+// with the chain lent (run), or, when it must handle the borrowing itself
+// because it consumes the chain or takes others (send, concat), as the
+// directory's (own).
 type chainCommand struct {
-	minArgs, maxArgs int
-	run              func(d *chainDir, c *chain.Chain, args []int) (outcome string, err error)
-	// device: the one argument is a device's name, not a number.
-	device bool
+	minArgs, maxArgs int    // maxArgs -1: no bound
+	usage            string // the arguments, for the error a wrong count gets
+	run              func(d *chainDir, c *chain.Chain, args []string) (outcome string, err error)
+	own              func(d *chainDir, args []string) (outcome string, err error)
 }
 
-// chainCommands are the commands by name. send is apart: it consumes the
-// chain (see exec).
+// chainCommands are the commands by name.
 var chainCommands = map[string]chainCommand{
-	"push":       {minArgs: 1, maxArgs: 2, run: push},
-	"pop":        {run: func(d *chainDir, c *chain.Chain, _ []int) (string, error) { return outcomeOK, c.Pop() }},
-	"prepend":    {minArgs: 1, maxArgs: 1, run: withCount((*chain.Chain).Prepend)},
-	"trim-front": {minArgs: 1, maxArgs: 1, run: withCount((*chain.Chain).TrimFront)},
-	"trim-back":  {minArgs: 1, maxArgs: 1, run: withCount((*chain.Chain).TrimBack)},
-	"pullup":     {minArgs: 1, maxArgs: 1, run: withCount((*chain.Chain).Pullup)},
-	"split":      {minArgs: 1, maxArgs: 1, run: split},
-	"clone":      {run: clone},
-	"send":       {minArgs: 1, maxArgs: 1, device: true},
+	"push":            {minArgs: 1, maxArgs: 2, usage: "OFF [LEN]", run: push},
+	"pop":             {run: func(d *chainDir, c *chain.Chain, _ []string) (string, error) { return outcomeOK, c.Pop() }},
+	"prepend":         {minArgs: 1, maxArgs: 1, usage: "N", run: withCount((*chain.Chain).Prepend)},
+	"trim-front":      {minArgs: 1, maxArgs: 1, usage: "N", run: withCount((*chain.Chain).TrimFront)},
+	"trim-back":       {minArgs: 1, maxArgs: 1, usage: "N", run: withCount((*chain.Chain).TrimBack)},
+	"pullup":          {minArgs: 1, maxArgs: 1, usage: "N", run: withCount((*chain.Chain).Pullup)},
+	"split":           {minArgs: 1, maxArgs: 1, usage: "N", run: split},
+	"clone":           {run: clone},
+	"split-fragments": {run: splitFragments},
+	"send":            {minArgs: 1, maxArgs: 1, usage: "IF", own: (*chainDir).send},
+	"concat":          {minArgs: 2, maxArgs: -1, usage: "PROTO ID...", own: (*chainDir).concat},
 }
 
 // exec runs one line written to ctl and returns its outcome. A mapping of
@@ -39,12 +43,12 @@ var chainCommands = map[string]chainCommand{
 // what they meant, and the page caches are dropped after, so a mapping
 // shows the chain as the command left it.
 func (d *chainDir) exec(line string) (string, error) {
-	cmd, words, args, err := parseChainCommand(line)
+	cmd, args, err := parseChainCommand(line)
 	if err != nil {
 		return "", err
 	}
-	if cmd.device {
-		return d.send(words[0])
+	if cmd.own != nil {
+		return cmd.own(d, args)
 	}
 	d.dropCaches(nil)
 	var outcome string
@@ -59,21 +63,18 @@ func (d *chainDir) exec(line string) (string, error) {
 	return outcome, nil
 }
 
-// parseChainCommand reads a line written to ctl: its command, its
-// arguments, and their numbers unless the command takes a device's name.
-func parseChainCommand(line string) (cmd chainCommand, words []string, args []int, err error) {
-	name, words := splitCommand(line)
+// parseChainCommand reads a line written to ctl: its command and its
+// arguments, checked for number.
+func parseChainCommand(line string) (cmd chainCommand, args []string, err error) {
+	name, args := splitCommand(line)
 	cmd, ok := chainCommands[name]
 	if !ok {
-		return cmd, nil, nil, fmt.Errorf("%w: unknown command %q (push, pop, prepend, trim-front, trim-back, pullup, split, clone, send)", errInvalid, name)
+		return cmd, nil, fmt.Errorf("%w: unknown command %q (push, pop, prepend, trim-front, trim-back, pullup, split, clone, send, concat, split-fragments)", errInvalid, name)
 	}
-	if len(words) < cmd.minArgs || len(words) > cmd.maxArgs {
-		return cmd, nil, nil, fmt.Errorf("%w: %s takes %s", errInvalid, name, argsWanted(cmd))
+	if len(args) < cmd.minArgs || cmd.maxArgs >= 0 && len(args) > cmd.maxArgs {
+		return cmd, nil, fmt.Errorf("%w: %s takes %s", errInvalid, name, argsWanted(cmd))
 	}
-	if !cmd.device {
-		args, err = parseCounts(words)
-	}
-	return cmd, words, args, err
+	return cmd, args, nil
 }
 
 // splitCommand is a line's command and its arguments, split at blanks.
@@ -86,25 +87,23 @@ func splitCommand(line string) (string, []string) {
 }
 
 func argsWanted(cmd chainCommand) string {
-	switch {
-	case cmd.device:
-		return "a device's name"
-	case cmd.maxArgs == 0:
+	if cmd.usage == "" {
 		return "no argument"
-	case cmd.minArgs == cmd.maxArgs:
-		return "one number"
-	default:
-		return fmt.Sprintf("%d to %d numbers", cmd.minArgs, cmd.maxArgs)
 	}
+	return cmd.usage
 }
 
 // push makes bytes OFF..OFF+LEN of the view the new view; without LEN, to
 // the end of the view.
-func push(d *chainDir, c *chain.Chain, args []int) (string, error) {
-	off := args[0]
+func push(d *chainDir, c *chain.Chain, args []string) (string, error) {
+	nums, err := parseCounts(args)
+	if err != nil {
+		return "", err
+	}
+	off := nums[0]
 	length := c.Len() - off
-	if len(args) == 2 {
-		length = args[1]
+	if len(nums) == 2 {
+		length = nums[1]
 	}
 	if length < 0 {
 		return "", fmt.Errorf("push at %d: %w (the view is %d bytes)", off, chain.ErrRange, c.Len())
@@ -113,16 +112,24 @@ func push(d *chainDir, c *chain.Chain, args []int) (string, error) {
 }
 
 // withCount adapts a chain operation of one count to a command.
-func withCount(op func(c *chain.Chain, n int) error) func(*chainDir, *chain.Chain, []int) (string, error) {
-	return func(d *chainDir, c *chain.Chain, args []int) (string, error) {
-		return outcomeOK, op(c, args[0])
+func withCount(op func(c *chain.Chain, n int) error) func(*chainDir, *chain.Chain, []string) (string, error) {
+	return func(d *chainDir, c *chain.Chain, args []string) (string, error) {
+		n, err := parseCount(args[0])
+		if err != nil {
+			return "", err
+		}
+		return outcomeOK, op(c, n)
 	}
 }
 
 // split moves bytes N.. of the view to a new chain in chains/; its id is
 // the outcome.
-func split(d *chainDir, c *chain.Chain, args []int) (string, error) {
-	nc, err := c.Split(args[0])
+func split(d *chainDir, c *chain.Chain, args []string) (string, error) {
+	n, err := parseCount(args[0])
+	if err != nil {
+		return "", err
+	}
+	nc, err := c.Split(n)
 	if err != nil {
 		return "", err
 	}
@@ -131,7 +138,7 @@ func split(d *chainDir, c *chain.Chain, args []int) (string, error) {
 
 // clone makes a chain in chains/ that shares every buffer of c; its id is
 // the outcome.
-func clone(d *chainDir, c *chain.Chain, _ []int) (string, error) {
+func clone(d *chainDir, c *chain.Chain, _ []string) (string, error) {
 	nc, err := c.Clone()
 	if err != nil {
 		return "", err
@@ -139,12 +146,30 @@ func clone(d *chainDir, c *chain.Chain, _ []int) (string, error) {
 	return d.t.reg.adopt(nc), nil
 }
 
+// splitFragments undoes a concat: it pops the top layer, and each of its
+// fragments after the first becomes a chain in chains/; their ids, in
+// order, are the outcome.
+func splitFragments(d *chainDir, c *chain.Chain, _ []string) (string, error) {
+	parts, err := c.SplitFragments(nil)
+	if err != nil {
+		return "", err
+	}
+	if len(parts) == 0 {
+		return outcomeOK, nil
+	}
+	ids := make([]string, len(parts))
+	for i, nc := range parts {
+		ids[i] = d.t.reg.adopt(nc)
+	}
+	return strings.Join(ids, " "), nil
+}
+
 // send transmits the chain's bytes on device ifName and consumes the
 // chain: its directory goes away. Until the frame is out, the chain is
 // only lent, so a send that fails changes nothing.
-func (d *chainDir) send(ifName string) (string, error) {
+func (d *chainDir) send(args []string) (string, error) {
 	d.dropCaches(nil)
-	if err := d.src.with(func(c *chain.Chain) error { return d.t.send(ifName, c) }); err != nil {
+	if err := d.src.with(func(c *chain.Chain) error { return d.t.send(args[0], c) }); err != nil {
 		return "", err
 	}
 	d.gone()

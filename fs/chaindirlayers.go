@@ -77,10 +77,10 @@ func (l *layersDir) depth() int {
 }
 
 // layerIno is the index of layers/<k>/ in its chain directory's block;
-// its data and info follow.
+// its data, info and fragments follow.
 func layerIno(k int) int { return inoFirstLayer + k*inosPerLayer }
 
-// layerDir is layers/<k>/: data and info of layer k.
+// layerDir is layers/<k>/: data, info and fragments of layer k.
 type layerDir struct {
 	fs.Inode
 	d *chainDir
@@ -99,6 +99,8 @@ func (l *layerDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) 
 		node = &chainData{d: l.d, layer: l.k}
 	case nameInfo:
 		node = &chainText{d: l.d, produce: infoText(l.k)}
+	case nameFragments:
+		node = &chainText{d: l.d, produce: fragmentsText(l.k)}
 	default:
 		return nil, syscall.ENOENT
 	}
@@ -112,13 +114,17 @@ func (l *layerDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream([]fuse.DirEntry{
 		{Name: nameData, Mode: syscall.S_IFREG, Ino: l.d.ino(l.fileIno(nameData))},
 		{Name: nameInfo, Mode: syscall.S_IFREG, Ino: l.d.ino(l.fileIno(nameInfo))},
+		{Name: nameFragments, Mode: syscall.S_IFREG, Ino: l.d.ino(l.fileIno(nameFragments))},
 	}), 0
 }
 
-// fileIno is the index of layers/<k>/data or info.
+// fileIno is the index of layers/<k>/data, info or fragments.
 func (l *layerDir) fileIno(name string) int {
-	if name == nameData {
+	switch name {
+	case nameData:
 		return layerIno(l.k) + 1
+	case nameInfo:
+		return layerIno(l.k) + 2
 	}
-	return layerIno(l.k) + 2
+	return layerIno(l.k) + 3
 }

@@ -104,3 +104,25 @@ func infoText(k int) func(c *chain.Chain) ([]byte, error) {
 		return b, nil
 	}
 }
+
+// fragmentsText is layer k's fragments file: one "<offset> <length>" line
+// per fragment a concat made, offsets within the layer; empty for a layer
+// without fragments.
+func fragmentsText(k int) func(c *chain.Chain) ([]byte, error) {
+	return func(c *chain.Chain) ([]byte, error) {
+		if k > c.Depth() {
+			return nil, fmt.Errorf("layer %d of a chain with %d: %w", k, c.Depth(), errLayerGone)
+		}
+		lengths, err := c.Fragments(k, nil)
+		if err != nil {
+			return nil, err
+		}
+		var b []byte
+		off := 0
+		for _, n := range lengths {
+			b = fmt.Appendf(b, "%d %d\n", off, n)
+			off += n
+		}
+		return b, nil
+	}
+}

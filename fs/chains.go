@@ -49,7 +49,27 @@ var (
 // top-level stats.
 func (t *Tree) addChains(ctx context.Context, root *fs.Inode) {
 	t.chains = t.reg.count
-	addDir(ctx, root, "chains", &chainsDir{t: t})
+	t.chainsNode = addDir(ctx, root, "chains", &chainsDir{t: t})
+}
+
+// chainDirOf is the directory of chains/name while the kernel knows it,
+// or nil.
+func (t *Tree) chainDirOf(name string) *chainDir {
+	if ch := t.chainsNode.GetChild(name); ch != nil {
+		if cd, ok := ch.Operations().(*chainDir); ok {
+			return cd
+		}
+	}
+	return nil
+}
+
+// forgetChainDir tells the kernel that chains/name is gone, once its
+// chain has left the registry other than by rmdir.
+func (t *Tree) forgetChainDir(name string) {
+	if ch := t.chainsNode.GetChild(name); ch != nil {
+		ch.RmAllChildren()
+	}
+	_ = t.chainsNode.NotifyEntry(name)
 }
 
 // FreeChains frees every chain in chains/, so that their buffers return to

@@ -124,8 +124,8 @@ func TestChainFilesAndModes(t *testing.T) {
 	got := strings.Fields(m.sh(t, `cd chains/x && find . | sort | while read -r f; do echo "$f:$(stat -c %a "$f")"; done`))
 	want := []string{
 		".:755", "./ctl:644", "./data:644",
-		"./layers:755", "./layers/0:755", "./layers/0/data:644", "./layers/0/info:444",
-		"./layers/1:755", "./layers/1/data:644", "./layers/1/info:444",
+		"./layers:755", "./layers/0:755", "./layers/0/data:644", "./layers/0/fragments:444", "./layers/0/info:444",
+		"./layers/1:755", "./layers/1/data:644", "./layers/1/fragments:444", "./layers/1/info:444",
 		"./segments:444", "./stats:444",
 	}
 	if !slices.Equal(got, want) {

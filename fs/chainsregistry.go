@@ -82,6 +82,25 @@ func (r *chainRegistry) get(name string) *chainEntry {
 	return r.entries[name]
 }
 
+// lookup is the entries named by names, in order: errNoChain for a name
+// not in chains/, errInvalid for one given twice.
+func (r *chainRegistry) lookup(names []string) ([]*chainEntry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	entries := make([]*chainEntry, len(names))
+	for i, name := range names {
+		e := r.entries[name]
+		switch {
+		case e == nil:
+			return nil, fmt.Errorf("chain %q: %w", name, errNoChain)
+		case slices.Contains(entries[:i], e):
+			return nil, fmt.Errorf("%w: chain %q named twice", errInvalid, name)
+		}
+		entries[i] = e
+	}
+	return entries, nil
+}
+
 // names lists the chains: numeric ids in numeric order, then other names
 // in byte order.
 func (r *chainRegistry) names() []string {

@@ -93,7 +93,7 @@ func runChainLine(t *testing.T, tree *Tree, line string) error {
 	if err := c.Append([]byte(strings.Repeat("x", 3000))); err != nil {
 		t.Fatal(err)
 	}
-	cmd, _, args, err := parseChainCommand(line)
+	cmd, args, err := parseChainCommand(line)
 	if err != nil {
 		return err
 	}

@@ -88,8 +88,14 @@ chains/     packet buffers: each chain a directory of files
                               to either copies first)
               send IF         send the whole chain on device IF; the
                               chain is used up
+              concat PROTO ID...  chains ID... move to the end of this
+                              one (no copy) and leave chains/; a new top
+                              layer PROTO covers it all, this chain's
+                              bytes and each ID one fragment of it
+              split-fragments undo a concat: pop its layer; each fragment
+                              after the first becomes a new chain
             reading ctl on the same descriptor gives the outcome of the
-            last command: ok, error: <reason>, or the new chain's id
+            last command: ok, error: <reason>, or the new chains' ids
               exec 3<>chains/$id/ctl; echo "split 5" >&3; read new <&3
   ID/segments  the view's runs of pond memory, one per line:
             "<buf_size> <arena_offset> <length> <refs>"; map arena and
@@ -102,6 +108,8 @@ chains/     packet buffers: each chain a directory of files
     data    the bytes of layer K; writes land in the chain
     info    offset and length of layer K inside layer K-1, and proto when
             it has one
+    fragments  the fragments a concat made layer K of, one per line:
+            "<offset> <length>"; empty when none
             a layer narrower than the one beneath cannot grow: a write
             past its end fails (Invalid argument) rather than put bytes
             among ones it hides

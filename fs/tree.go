@@ -6,9 +6,11 @@ import (
 	"io"
 	"log"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pondfs/pondfs/chain"
 	"github.com/pondfs/pondfs/netdev"
 	"github.com/pondfs/pondfs/pond"
@@ -55,6 +57,10 @@ type Tree struct {
 	// reg holds the chains of chains/, and hands every chain directory its
 	// inode numbers.
 	reg *chainRegistry
+	// chainsNode is chains/, whose names a concat takes away.
+	chainsNode *fs.Inode
+	// concatMu runs one concat at a time; see chainDir.concat.
+	concatMu sync.Mutex
 	// send transmits a chain's bytes (layer 0) as one frame on the device
 	// named ifName, for a chain directory's `send IF`. It borrows c: it
 	// neither keeps nor frees it, and the chain directory consumes the chain
