@@ -34,6 +34,19 @@ type Options struct {
 	Wait time.Duration
 }
 
+// HeadroomFor is the headroom Options.Headroom h reserves: DefaultHeadroom
+// for 0, none for a negative h. A device that reads frames into buffers
+// of its own sizes them by it.
+func HeadroomFor(h int) int {
+	switch {
+	case h == 0:
+		return DefaultHeadroom
+	case h < 0:
+		return 0
+	}
+	return h
+}
+
 // Inline capacities of a chain's metadata: a received frame has one
 // segment and fewer than eight layers, so a pooled chain holds it without
 // touching the heap.
@@ -157,12 +170,7 @@ func resolve(p *pond.Pond, acct *pond.Account, opt Options) (Options, error) {
 	case opt.Headroom > p.MaxBuf():
 		return opt, fmt.Errorf("%w: headroom %d exceeds the largest buffer %d", ErrInvalid, opt.Headroom, p.MaxBuf())
 	}
-	switch {
-	case opt.Headroom == 0:
-		opt.Headroom = DefaultHeadroom
-	case opt.Headroom < 0:
-		opt.Headroom = 0
-	}
+	opt.Headroom = HeadroomFor(opt.Headroom)
 	if arena := p.ArenaMax(); opt.MaxLen == 0 || int64(opt.MaxLen) > arena {
 		opt.MaxLen = int(arena)
 	}

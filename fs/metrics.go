@@ -76,6 +76,7 @@ var metricHelp = map[string]string{
 	"pond_netdev_rx_filtered":       "Frames the kernel dropped before pondd read them: rejected by the filter, or the TAP's queue was full.",
 	"pond_netdev_up":                "1 while the device receives, 0 once it is gone.",
 	"pond_netdev_capture_lost":      "Frames captures of the device lost because their reader was too slow.",
+	"pond_netdev_captures":          "Captures of the device open now.",
 }
 
 // metrics renders every stats value in the Prometheus text exposition

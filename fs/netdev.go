@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pondfs/pondfs/netdev"
@@ -17,15 +16,10 @@ const (
 	modeCapture   = 0o400
 )
 
-// device is one port as netdev/<if>/ shows it. The port keeps every
-// counter but one: each capture counts the frames it lost, and forgets
-// them when it closes, so the tree adds up what closed captures lost.
+// device is one port as netdev/<if>/ shows it; the port keeps every
+// counter.
 type device struct {
 	port *netdev.Port
-
-	mu         sync.Mutex                   // guards captures and lostClosed
-	captures   map[*netdev.Capture]struct{} // open captures of this device
-	lostClosed uint64                       // frames lost by captures now closed
 }
 
 // newDevices wraps ports, which must have names that can be directory
@@ -38,7 +32,7 @@ func newDevices(ports []*netdev.Port) ([]*device, error) {
 			return nil, fmt.Errorf("device name %q empty, unusable as a file name or given twice: %w", p.Name(), pond.ErrInvalid)
 		}
 		seen[p.Name()] = true
-		devices = append(devices, &device{port: p, captures: map[*netdev.Capture]struct{}{}})
+		devices = append(devices, &device{port: p})
 	}
 	return devices, nil
 }
@@ -62,20 +56,5 @@ func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
 	}
 }
 
-// fields are the device's stats: README.md's names, then whether the device
-// still receives (up: 0 once it is gone or closed) and the frames its
-// captures lost to slow readers.
-func (d *device) fields() []pond.Field {
-	return append(d.port.Stats().Fields(),
-		pond.Field{Name: "up", Value: boolValue(d.up())},
-		pond.Field{Name: "capture_lost", Value: d.captureLost()})
-}
-
-func (d *device) up() bool {
-	select {
-	case <-d.port.Done():
-		return false
-	default:
-		return true
-	}
-}
+// fields are the device's stats.
+func (d *device) fields() []pond.Field { return d.port.Stats().Fields() }

@@ -33,7 +33,7 @@ func TestNetdevLayoutAndStats(t *testing.T) {
 	}
 	stats := m.sh(t, "cat netdev/mem0/stats")
 	names := []string{"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes", "tx_errors",
-		"rx_queue", "rx_queue_max", "rx_filtered", "up", "capture_lost"}
+		"rx_queue", "rx_queue_max", "rx_filtered", "up", "capture_lost", "captures"}
 	if got := statsNames(t, stats); !slices.Equal(got, names) {
 		t.Errorf("stats names:\n got %q\nwant %q", got, names)
 	}
@@ -576,32 +576,6 @@ os.close(fd)
 	}
 	if st := m.ports["mem0"].Stats(); st.TxPackets != 5 {
 		t.Errorf("tx_packets %d, want 5", st.TxPackets)
-	}
-}
-
-func TestFrameShort(t *testing.T) {
-	ipv4 := udpFrame("payload")
-	vlan := append(append(append([]byte{}, ipv4[:12]...), 0x81, 0x00, 0x00, 0x07), ipv4[12:]...)
-	arp := append(append([]byte{}, ipv4[:12]...), 0x08, 0x06)
-	arp = append(arp, make([]byte, 28)...)
-	ipv6 := append(append([]byte{}, ipv4[:12]...), 0x86, 0xdd, 0x60, 0, 0, 0, 0, 4, 17, 64)
-	ipv6 = append(append(ipv6, make([]byte, 32)...), 1, 2, 3, 4)
-	other := append(append([]byte{}, ipv4[:12]...), 0x88, 0xb5, 1)
-	for _, tc := range []struct {
-		name  string
-		frame []byte
-	}{{"ipv4", ipv4}, {"vlan ipv4", vlan}, {"arp", arp}, {"ipv6", ipv6}} {
-		for n := range len(tc.frame) {
-			if !frameShort(tc.frame[:n]) {
-				t.Errorf("%s: %d of %d bytes not short", tc.name, n, len(tc.frame))
-			}
-		}
-		if frameShort(tc.frame) || frameShort(append(tc.frame, 0, 0)) {
-			t.Errorf("%s: the whole frame, or it padded, is short", tc.name)
-		}
-	}
-	if frameShort(other) || !frameShort(other[:13]) {
-		t.Error("a frame of an EtherType with no length: short only below a header")
 	}
 }
 

@@ -167,14 +167,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd) error {
 
 // captures is how many captures of the tree's device dev are open.
 func (m *netMounted) captures(dev string) int {
-	for _, d := range m.tree.devices {
-		if d.port.Name() == dev {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			return len(d.captures)
-		}
-	}
-	return 0
+	return int(m.ports[dev].Stats().Captures)
 }
 
 // udpFrame is an Ethernet/IPv4/UDP frame carrying payload.

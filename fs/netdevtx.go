@@ -28,7 +28,7 @@ const frameBlksize = maxWrite
 // standard output, so its printf writes a frame in pieces, each ending
 // just after a newline byte (0x0a, as in every 10.x address). A write
 // that ends in a newline byte and is shorter than the frame its headers
-// announce (frameShort) is held, and the next write on the same
+// announce (netdev.FrameShort) is held, and the next write on the same
 // descriptor continues that frame. A frame still held at close is sent
 // then, and its failure fails the close.
 type txFile struct {
@@ -74,7 +74,7 @@ func (h *txHandle) Write(ctx context.Context, data []byte, off int64) (uint32, s
 		h.held = append(h.held, data...)
 		frame = h.held
 	}
-	if bytes.HasSuffix(data, []byte("\n")) && frameShort(frame) && len(frame) <= h.n.port.MaxFrame() {
+	if bytes.HasSuffix(data, []byte("\n")) && netdev.FrameShort(frame) && len(frame) <= h.n.port.MaxFrame() {
 		if len(h.held) == 0 {
 			h.held = append(h.held, data...)
 		}

@@ -121,7 +121,7 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
             tx_errors, rx_queue, rx_queue_max, rx_filtered (frames the
             kernel dropped before pondd read them: rejected by filter, or
             the TAP's queue was full), up (0 once the device is
-            gone), capture_lost
+            gone), capture_lost, captures (open now)
   rx/SEQ/   each received frame still queued, oldest first, numbered from 1;
             a chain directory like those in chains/: data is the innermost
             payload, layers/0/data the whole frame, layers/K/info names each

@@ -118,14 +118,16 @@ func (c *Capture) Lost() uint64 {
 }
 
 // Close unsubscribes the capture and makes a pending Read return
-// ErrClosed at once. It is idempotent.
+// ErrClosed at once; the port keeps counting the frames it lost. It is
+// idempotent.
 func (c *Capture) Close() error {
 	c.once.Do(func() {
-		c.port.unsubscribe(c)
 		c.mu.Lock()
 		c.closed = true
 		c.ring = nil
+		lost := c.lost
 		c.mu.Unlock()
+		c.port.unsubscribe(c, lost)
 		close(c.done)
 	})
 	return nil
@@ -201,13 +203,17 @@ func (p *Port) Capture(ringBytes int) (*Capture, error) {
 	}
 	caps = append(caps, c)
 	p.caps.Store(&caps)
+	p.capsOpen[c] = struct{}{}
 	return c, nil
 }
 
-// unsubscribe removes c from the port's captures.
-func (p *Port) unsubscribe(c *Capture) {
+// unsubscribe removes c, closed with lost frames lost, from the port's
+// captures.
+func (p *Port) unsubscribe(c *Capture, lost uint64) {
 	p.capMu.Lock()
 	defer p.capMu.Unlock()
+	delete(p.capsOpen, c)
+	p.capsLost += lost
 	old := p.caps.Load()
 	if old == nil {
 		return
@@ -219,6 +225,18 @@ func (p *Port) unsubscribe(c *Capture) {
 		}
 	}
 	p.caps.Store(&caps)
+}
+
+// captureCounts is how many captures are open, and how many frames every
+// capture, open or closed, has lost.
+func (p *Port) captureCounts() (open, lost uint64) {
+	p.capMu.Lock()
+	defer p.capMu.Unlock()
+	lost = p.capsLost
+	for c := range p.capsOpen {
+		lost += c.Lost()
+	}
+	return uint64(len(p.capsOpen)), lost
 }
 
 // endCaptures ends every capture's stream and refuses new ones.

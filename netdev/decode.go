@@ -284,3 +284,43 @@ func tcpHeaderLen(p []byte) int {
 func be16(b []byte) uint16 {
 	return binary.BigEndian.Uint16(b)
 }
+
+// FrameShort reports whether b is certainly shorter than the frame it
+// begins: shorter than an Ethernet header, or shorter than what the IPv4,
+// IPv6 or ARP header in it says (after up to maxVLANTags VLAN tags),
+// including a header not all there yet. A frame of another kind never
+// counts as short: nothing in it says how long it is. A writer that gets
+// frames in pieces (a shell's printf stops at each newline) holds a short
+// one for the rest.
+func FrameShort(b []byte) bool {
+	if len(b) < ethHeaderLen {
+		return true
+	}
+	off, etherType := ethHeaderLen, be16(b[ethHeaderLen-2:])
+	for tags := 0; isVLAN(etherType) && tags < maxVLANTags; tags++ {
+		if len(b) < off+vlanTagLen {
+			return true
+		}
+		etherType = be16(b[off+2:])
+		off += vlanTagLen
+	}
+	need, lenField := 0, 0 // the frame's length; where the header says it
+	switch etherType {
+	case etherTypeARP:
+		lenField = off + 6
+		if len(b) >= lenField {
+			need = off + arpFixedLen + 2*(int(b[off+4])+int(b[off+5]))
+		}
+	case etherTypeIPv4:
+		lenField = off + 4
+		if len(b) >= lenField {
+			need = off + int(be16(b[off+2:]))
+		}
+	case etherTypeIPv6:
+		lenField = off + 6
+		if len(b) >= lenField {
+			need = off + ipv6HeaderLen + int(be16(b[off+4:]))
+		}
+	}
+	return len(b) < lenField || len(b) < need
+}

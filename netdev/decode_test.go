@@ -364,6 +364,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+<<<<<<< HEAD
 // checkHeadDecodes decodes frame from every head a first buffer could
 // hold: the layers are those of the whole frame, or fewer of them when
 // the head cuts a header, never others.
@@ -387,6 +388,35 @@ func TestDecodeFromHead(t *testing.T) {
 		t.Errorf("layers from a 64-byte head %v, want %v", got, whole)
 	}
 	checkHeadDecodes(t, frame[:200], Decode(frame[:200], nil))
+=======
+// FrameShort holds back every prefix of a frame whose header gives its
+// length, and nothing else.
+func TestFrameShort(t *testing.T) {
+	ipv4 := udpFrame([]byte("payload"))
+	vlan := append(append(append([]byte{}, ipv4[:12]...), 0x81, 0x00, 0x00, 0x07), ipv4[12:]...)
+	arp := append(append([]byte{}, ipv4[:12]...), 0x08, 0x06)
+	arp = append(arp, 0, 1, 8, 0, 6, 4, 0, 1) // Ethernet, IPv4, request
+	arp = append(arp, make([]byte, 20)...)
+	ipv6 := append(append([]byte{}, ipv4[:12]...), 0x86, 0xdd, 0x60, 0, 0, 0, 0, 4, 17, 64)
+	ipv6 = append(append(ipv6, make([]byte, 32)...), 1, 2, 3, 4)
+	other := append(append([]byte{}, ipv4[:12]...), 0x88, 0xb5, 1)
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{{"ipv4", ipv4}, {"vlan ipv4", vlan}, {"arp", arp}, {"ipv6", ipv6}} {
+		for n := range len(tc.frame) {
+			if !FrameShort(tc.frame[:n]) {
+				t.Errorf("%s: %d of %d bytes not short", tc.name, n, len(tc.frame))
+			}
+		}
+		if FrameShort(tc.frame) || FrameShort(append(tc.frame, 0, 0)) {
+			t.Errorf("%s: the whole frame, or it padded, is short", tc.name)
+		}
+	}
+	if FrameShort(other) || !FrameShort(other[:13]) {
+		t.Error("a frame of an EtherType with no length: short only below a header")
+	}
+>>>>>>> ebcabe5 (netdev, chain, fs: each fact about frames, sizes and captures in one place)
 }
 
 // BenchmarkDecodeUDP is the decoding of a small UDP frame that a queued

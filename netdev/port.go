@@ -113,6 +113,8 @@ type Port struct {
 	capMu     sync.Mutex                 // serialises changes to caps
 	caps      atomic.Pointer[[]*Capture] // the captures; replaced, never changed
 	capsEnded bool                       // the port closed; guarded by capMu
+	capsOpen  map[*Capture]struct{}      // every capture not yet closed, ended or not; guarded by capMu
+	capsLost  uint64                     // frames lost by captures now closed; guarded by capMu
 
 	closeOnce sync.Once
 	closeErr  error
@@ -149,7 +151,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		pond:     p,
 		dev:      dev,
 		log:      cfg.Log,
-		headroom: resolveHeadroom(cfg.Headroom),
+		headroom: chain.HeadroomFor(cfg.Headroom),
 		maxBuf:   p.MaxBuf(),
 		chainOpt: chain.Options{Headroom: cfg.Headroom},
 		capacity: cfg.RxQueue,
@@ -158,6 +160,7 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 		plan:     stagePlan{maxFrame: -1},
 		done:     make(chan struct{}),
 		q:        newRxQueue(cfg.RxQueue),
+		capsOpen: map[*Capture]struct{}{},
 	}
 	port.scratchIov[0] = port.scratch
 	port.tap, _ = dev.(*TAP)
@@ -174,17 +177,6 @@ func newPort(p *pond.Pond, dev Device, cfg Config) (*Port, error) {
 	return port, nil
 }
 
-// resolveHeadroom applies chain.Options' rule for Headroom.
-func resolveHeadroom(h int) int {
-	switch {
-	case h == 0:
-		return chain.DefaultHeadroom
-	case h < 0:
-		return 0
-	}
-	return h
-}
-
 // account makes the port's account, or finds it.
 func (p *Port) account(cfg Config) (*pond.Account, error) {
 	name := AccountPrefix + p.dev.Name()
@@ -197,17 +189,6 @@ func (p *Port) account(cfg Config) (*pond.Account, error) {
 		return p.pond.Account(name)
 	}
 	return a, err
-}
-
-// classFor is the size of the buffers pd gives for size bytes: its
-// smallest class that holds them, or 0 when none does.
-func classFor(pd *pond.Pond, size int) int {
-	for _, c := range pd.Pools() {
-		if c.Size() >= size {
-			return c.Size()
-		}
-	}
-	return 0
 }
 
 // Name is the device's name.
@@ -256,6 +237,7 @@ func (p *Port) Stats() Stats {
 	p.mu.Lock()
 	queued, q := p.q.n, p.qcnt
 	p.mu.Unlock()
+	captures, lost := p.captureCounts()
 	return Stats{
 		RxPackets: q.packets + p.stats.rxRingPackets.Load(), RxBytes: q.bytes + p.stats.rxRingBytes.Load(),
 		RxDropped: p.stats.rxDropped.Load() + q.dropped,
@@ -263,6 +245,17 @@ func (p *Port) Stats() Stats {
 		TxErrors: p.stats.txErrors.Load(),
 		RxQueue:  uint64(queued), RxQueueMax: uint64(p.capacity),
 		RxFiltered: p.filterDrops(),
+		Up:         p.up(), CaptureLost: lost, Captures: captures,
+	}
+}
+
+// up is 1 while the port receives, 0 once its device is gone or closed.
+func (p *Port) up() uint64 {
+	select {
+	case <-p.done:
+		return 0
+	default:
+		return 1
 	}
 }
 

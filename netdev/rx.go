@@ -92,7 +92,7 @@ type stagePlan struct {
 func (p *Port) planFor(maxFrame int) stagePlan {
 	pl := stagePlan{maxFrame: maxFrame, room: min(p.headroom, p.maxBuf-maxFrame)}
 	if pl.room >= 0 {
-		pl.sizes = []int{classFor(p.pond, pl.room+maxFrame)}
+		pl.sizes = []int{p.pond.SizeFor(pl.room + maxFrame)}
 		return pl
 	}
 	pl.room = p.headroom
@@ -100,7 +100,7 @@ func (p *Port) planFor(maxFrame int) stagePlan {
 	for ; rest > p.maxBuf; rest -= p.maxBuf {
 		pl.sizes = append(pl.sizes, p.maxBuf)
 	}
-	pl.sizes = append(pl.sizes, classFor(p.pond, rest))
+	pl.sizes = append(pl.sizes, p.pond.SizeFor(rest))
 	return pl
 }
 

@@ -27,6 +27,12 @@ type Stats struct {
 	// port could read them: those its filter rejected (and any that found
 	// its kernel queue full). 0 for a device without a kernel.
 	RxFiltered uint64
+	// Up is 1 while the port receives, 0 once its device is gone or the
+	// port closed.
+	Up uint64
+	// CaptureLost counts the frames captures, open or closed, lost because
+	// their reader was too slow; Captures is how many are open.
+	CaptureLost, Captures uint64
 }
 
 // Fields lists the snapshot as README.md's netdev/<if>/stats names it.
@@ -37,6 +43,8 @@ func (s Stats) Fields() []pond.Field {
 		{Name: "tx_bytes", Value: s.TxBytes}, {Name: "tx_errors", Value: s.TxErrors},
 		{Name: "rx_queue", Value: s.RxQueue}, {Name: "rx_queue_max", Value: s.RxQueueMax},
 		{Name: "rx_filtered", Value: s.RxFiltered},
+		{Name: "up", Value: s.Up}, {Name: "capture_lost", Value: s.CaptureLost},
+		{Name: "captures", Value: s.Captures},
 	}
 }
 
