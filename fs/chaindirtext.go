@@ -8,7 +8,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/pondfs/pondfs/chain"
-	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 // chainText is a read-only text file describing a chain (segments, stats,
@@ -73,7 +73,7 @@ func segmentsText(c *chain.Chain) ([]byte, error) {
 
 // statsText is the chain's stats file.
 func statsText(c *chain.Chain) ([]byte, error) {
-	return renderStats([]pond.Field{
+	return renderStats([]stats.Field{
 		{Name: "length", Value: uint64(c.Len())},
 		{Name: "chain_length", Value: uint64(c.ChainLen())},
 		{Name: "segments", Value: uint64(c.NumSegments())},
@@ -94,7 +94,7 @@ func infoText(k int) func(c *chain.Chain) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		b := renderStats([]pond.Field{
+		b := renderStats([]stats.Field{
 			{Name: "offset", Value: uint64(l.Offset)},
 			{Name: "length", Value: uint64(l.Length)},
 		})

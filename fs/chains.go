@@ -45,10 +45,8 @@ var (
 	_ fs.NodeGetattrer = (*chainsDir)(nil)
 )
 
-// addChains adds chains/ to the root and counts its chains in the
-// top-level stats.
+// addChains adds chains/ to the root.
 func (t *Tree) addChains(ctx context.Context, root *fs.Inode) {
-	t.chains = t.reg.count
 	t.chainsNode = addDir(ctx, root, "chains", &chainsDir{t: t})
 }
 

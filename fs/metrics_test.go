@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 var (
@@ -116,7 +117,7 @@ func TestMetricsParseStrictly(t *testing.T) {
 	}
 	for _, g := range tree.metricGroups() {
 		for _, f := range firstFields(g) {
-			if metricHelp[g.prefix+f.Name] == "" {
+			if f.Help == "" {
 				t.Errorf("%s%s has no HELP text of its own", g.prefix, f.Name)
 			}
 		}
@@ -140,7 +141,7 @@ func TestParseExpositionRefuses(t *testing.T) {
 }
 
 func TestStatsRenderAndWindow(t *testing.T) {
-	got := string(renderStats([]pond.Field{{Name: "a", Value: 1}, {Name: "b_c", Value: 18446744073709551615}}))
+	got := string(renderStats([]stats.Field{{Name: "a", Value: 1}, {Name: "b_c", Value: 18446744073709551615}}))
 	if want := "a 1\nb_c 18446744073709551615\n"; got != want {
 		t.Errorf("renderStats = %q, want %q", got, want)
 	}

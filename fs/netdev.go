@@ -7,6 +7,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pondfs/pondfs/netdev"
 	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 // Modes of a device's files: tx and inject only take frames, and capture
@@ -57,4 +58,4 @@ func (t *Tree) addNetdev(ctx context.Context, dir *fs.Inode) {
 }
 
 // fields are the device's stats.
-func (d *device) fields() []pond.Field { return d.port.Stats().Fields() }
+func (d *device) fields() []stats.Field { return d.port.Stats().Fields() }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 // rootNode is the top of the tree. Its skeleton is static, built once in
@@ -28,8 +28,7 @@ func (r *rootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrO
 	return 0
 }
 
-// OnAdd builds the skeleton. chains/ and netdev/ are
-// added here too.
+// OnAdd builds the skeleton.
 func (r *rootNode) OnAdd(ctx context.Context) {
 	t := r.t
 	addFile(ctx, &r.Inode, "README", &dynFile{t: t, produce: readme})
@@ -43,16 +42,18 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 }
 
 // totals are the top-level stats: the pond's totals with the tree's chain
-// count in README.md's place, then whether the arena is zero-copy.
-func (t *Tree) totals() []pond.Field {
-	var out []pond.Field
+// count before allocs (README's order), then whether the arena is
+// zero-copy.
+func (t *Tree) totals() []stats.Field {
+	var out []stats.Field
 	for _, f := range t.pond.Stats().Fields() {
 		if f.Name == "allocs" {
-			out = append(out, pond.Field{Name: "chains", Value: t.chains()})
+			out = append(out, stats.Field{Name: "chains", Kind: stats.Gauge, Help: "Chains the file tree holds.", Value: t.reg.count()})
 		}
 		out = append(out, f)
 	}
-	return append(out, pond.Field{Name: "arena_zero_copy", Value: boolValue(t.ZeroCopy())})
+	return append(out, stats.Field{Name: "arena_zero_copy", Kind: stats.Gauge,
+		Help: "1 when the arena file maps the pond's memory (FUSE passthrough), 0 when the daemon serves it.", Value: boolValue(t.ZeroCopy())})
 }
 
 func boolValue(b bool) uint64 {

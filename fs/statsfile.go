@@ -9,7 +9,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 // Modes of the tree's files: what only reads, what takes commands or
@@ -78,9 +78,9 @@ func window(data []byte, off int64, n int) []byte {
 	return data[off:min(off+int64(n), int64(len(data)))]
 }
 
-// renderStats writes fields in README.md's stats format: one "name value"
-// line each, in the order given.
-func renderStats(fields []pond.Field) []byte {
+// renderStats writes fields as a stats file: one "name value" line each,
+// in the order given.
+func renderStats(fields []stats.Field) []byte {
 	var b bytes.Buffer
 	for _, f := range fields {
 		b.WriteString(f.Name)

@@ -51,9 +51,6 @@ type Tree struct {
 	// as a passthrough backing file; arena opens read it.
 	zeroCopy atomic.Bool
 
-	// chains counts the chains the tree holds, for the top-level stats. It
-	// reports zero until chains/ sets it.
-	chains func() uint64
 	// reg holds the chains of chains/, and hands every chain directory its
 	// inode numbers.
 	reg *chainRegistry
@@ -97,7 +94,6 @@ func New(p *pond.Pond, opt Options) (*Tree, error) {
 		uid:        uint32(os.Geteuid()),
 		gid:        uint32(os.Getegid()),
 		made:       time.Now(),
-		chains:     func() uint64 { return 0 },
 		reg:        newChainRegistry(),
 		caches:     newCacheRefresher(),
 		send:       sender(devices),

@@ -364,7 +364,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-<<<<<<< HEAD
 // checkHeadDecodes decodes frame from every head a first buffer could
 // hold: the layers are those of the whole frame, or fewer of them when
 // the head cuts a header, never others.
@@ -388,7 +387,8 @@ func TestDecodeFromHead(t *testing.T) {
 		t.Errorf("layers from a 64-byte head %v, want %v", got, whole)
 	}
 	checkHeadDecodes(t, frame[:200], Decode(frame[:200], nil))
-=======
+}
+
 // FrameShort holds back every prefix of a frame whose header gives its
 // length, and nothing else.
 func TestFrameShort(t *testing.T) {
@@ -416,7 +416,6 @@ func TestFrameShort(t *testing.T) {
 	if FrameShort(other) || !FrameShort(other[:13]) {
 		t.Error("a frame of an EtherType with no length: short only below a header")
 	}
->>>>>>> ebcabe5 (netdev, chain, fs: each fact about frames, sizes and captures in one place)
 }
 
 // BenchmarkDecodeUDP is the decoding of a small UDP frame that a queued

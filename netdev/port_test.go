@@ -403,11 +403,7 @@ func TestSend(t *testing.T) {
 	if n, err := m.peer.Readv([][]byte{buf}); err != nil || !bytes.Equal(buf[:n], frame) {
 		t.Fatalf("peer got %x (%v) from SendBytes", buf[:n], err)
 	}
-<<<<<<< HEAD
-	want := netdev.Stats{TxPackets: 4, TxBytes: uint64(2*len(frame) + netdev.EthHeaderLen + testMaxFrame), RxQueueMax: netdev.DefaultRxQueue}
-=======
-	want := Stats{TxPackets: 4, TxBytes: uint64(2*len(frame) + EthHeaderLen + testMaxFrame), RxQueueMax: DefaultRxQueue, Up: 1}
->>>>>>> ebcabe5 (netdev, chain, fs: each fact about frames, sizes and captures in one place)
+	want := netdev.Stats{TxPackets: 4, TxBytes: uint64(2*len(frame) + netdev.EthHeaderLen + testMaxFrame), RxQueueMax: netdev.DefaultRxQueue, Up: 1}
 	if s := m.Stats(); s != want {
 		t.Errorf("stats %+v, want %+v", s, want)
 	}
@@ -519,11 +515,7 @@ func TestNewPortAccount(t *testing.T) {
 }
 
 func TestStatsFields(t *testing.T) {
-<<<<<<< HEAD
-	s := netdev.Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}
-=======
-	s := Stats{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
->>>>>>> ebcabe5 (netdev, chain, fs: each fact about frames, sizes and captures in one place)
+	s := netdev.Stats{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 	var names []string
 	for i, f := range s.Fields() {
 		names = append(names, f.Name)

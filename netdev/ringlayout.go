@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 // A ring's header, in one pond buffer, version 1. Every field is
@@ -72,8 +73,8 @@ type RingLayout struct {
 // Fields lists the layout in the stats format: the ring's own numbers,
 // then the offset of each field (header fields from the header's start,
 // descriptor fields from the descriptor's).
-func (l RingLayout) Fields() []pond.Field {
-	return []pond.Field{
+func (l RingLayout) Fields() []stats.Field {
+	return []stats.Field{
 		{Name: "magic", Value: ringMagic}, {Name: "version", Value: ringVersion},
 		{Name: "header_offset", Value: uint64(l.HeaderOffset)}, {Name: "header_bytes", Value: uint64(l.HeaderBytes)},
 		{Name: "slots", Value: uint64(l.Slots)}, {Name: "slot_size", Value: uint64(l.SlotSize)},

@@ -3,7 +3,7 @@ package netdev
 import (
 	"sync/atomic"
 
-	"github.com/pondfs/pondfs/pond"
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
 // Stats is a snapshot of one port's counters.
@@ -35,16 +35,22 @@ type Stats struct {
 	CaptureLost, Captures uint64
 }
 
-// Fields lists the snapshot as README.md's netdev/<if>/stats names it.
-func (s Stats) Fields() []pond.Field {
-	return []pond.Field{
-		{Name: "rx_packets", Value: s.RxPackets}, {Name: "rx_bytes", Value: s.RxBytes},
-		{Name: "rx_dropped", Value: s.RxDropped}, {Name: "tx_packets", Value: s.TxPackets},
-		{Name: "tx_bytes", Value: s.TxBytes}, {Name: "tx_errors", Value: s.TxErrors},
-		{Name: "rx_queue", Value: s.RxQueue}, {Name: "rx_queue_max", Value: s.RxQueueMax},
-		{Name: "rx_filtered", Value: s.RxFiltered},
-		{Name: "up", Value: s.Up}, {Name: "capture_lost", Value: s.CaptureLost},
-		{Name: "captures", Value: s.Captures},
+// Fields lists the snapshot as netdev/<if>/stats shows it (README's
+// reference), each value described.
+func (s Stats) Fields() []stats.Field {
+	return []stats.Field{
+		{Name: "rx_packets", Kind: stats.Counter, Help: "Frames the device received and queued.", Value: s.RxPackets},
+		{Name: "rx_bytes", Kind: stats.Counter, Help: "Bytes of the frames the device received and queued.", Value: s.RxBytes},
+		{Name: "rx_dropped", Kind: stats.Counter, Help: "Received frames lost: no buffer, too long, or dropped from a full queue.", Value: s.RxDropped},
+		{Name: "tx_packets", Kind: stats.Counter, Help: "Frames sent on the device.", Value: s.TxPackets},
+		{Name: "tx_bytes", Kind: stats.Counter, Help: "Bytes of the frames sent on the device.", Value: s.TxBytes},
+		{Name: "tx_errors", Kind: stats.Counter, Help: "Frames the device refused.", Value: s.TxErrors},
+		{Name: "rx_queue", Kind: stats.Gauge, Help: "Received frames queued now.", Value: s.RxQueue},
+		{Name: "rx_queue_max", Kind: stats.Gauge, Help: "Received frames the queue holds before it drops the oldest.", Value: s.RxQueueMax},
+		{Name: "rx_filtered", Kind: stats.Gauge, Help: "Frames the kernel dropped before pondd read them: rejected by the filter, or the TAP's queue was full.", Value: s.RxFiltered},
+		{Name: "up", Kind: stats.Gauge, Help: "1 while the device receives, 0 once it is gone.", Value: s.Up},
+		{Name: "capture_lost", Kind: stats.Counter, Help: "Frames captures of the device lost because their reader was too slow.", Value: s.CaptureLost},
+		{Name: "captures", Kind: stats.Gauge, Help: "Captures of the device open now.", Value: s.Captures},
 	}
 }
 

@@ -1,12 +1,6 @@
 package pond
 
-// Field is one named counter of a stats snapshot, named as README.md names
-// it (lower_snake_case). Every stats struct lists its fields in a fixed
-// order through Fields, so one function can render any of them.
-type Field struct {
-	Name  string
-	Value uint64
-}
+import "github.com/pondfs/pondfs/pond/stats"
 
 // PoolStats is a snapshot of one pool. Buffers == Free + InUse always.
 type PoolStats struct {
@@ -17,13 +11,25 @@ type PoolStats struct {
 	InjectedFails                            uint64 // also counted in Fails
 }
 
-// Fields lists the snapshot as README.md's pools/<size>/stats names it.
-func (s PoolStats) Fields() []Field {
-	return []Field{
-		{"buf_size", s.BufSize}, {"buffers", s.Buffers}, {"free", s.Free}, {"in_use", s.InUse},
-		{"high_water", s.HighWater}, {"min", s.Min}, {"max", s.Max}, {"grow_by", s.GrowBy},
-		{"allocs", s.Allocs}, {"frees", s.Frees}, {"fails", s.Fails}, {"waits", s.Waits},
-		{"grows", s.Grows}, {"shrinks", s.Shrinks}, {"injected_fails", s.InjectedFails},
+// Fields lists the snapshot as pools/<size>/stats shows it (README's
+// reference), each value described.
+func (s PoolStats) Fields() []stats.Field {
+	return []stats.Field{
+		{Name: "buf_size", Kind: stats.Gauge, Help: "Size of the pool's buffers in bytes.", Value: s.BufSize},
+		{Name: "buffers", Kind: stats.Gauge, Help: "Buffers the pool holds; always free + in_use.", Value: s.Buffers},
+		{Name: "free", Kind: stats.Gauge, Help: "Free buffers in the pool.", Value: s.Free},
+		{Name: "in_use", Kind: stats.Gauge, Help: "Buffers of the pool in use.", Value: s.InUse},
+		{Name: "high_water", Kind: stats.Gauge, Help: "Most buffers of the pool in use at once.", Value: s.HighWater},
+		{Name: "min", Kind: stats.Gauge, Help: "Buffers the pool keeps through a shrink.", Value: s.Min},
+		{Name: "max", Kind: stats.Gauge, Help: "Most buffers the pool may hold.", Value: s.Max},
+		{Name: "grow_by", Kind: stats.Gauge, Help: "Buffers the pool adds when it runs dry.", Value: s.GrowBy},
+		{Name: "allocs", Kind: stats.Counter, Help: "Buffers the pool handed out.", Value: s.Allocs},
+		{Name: "frees", Kind: stats.Counter, Help: "Buffers returned to the pool.", Value: s.Frees},
+		{Name: "fails", Kind: stats.Counter, Help: "Allocations from the pool that failed.", Value: s.Fails},
+		{Name: "waits", Kind: stats.Counter, Help: "Allocations that waited for a buffer of the pool.", Value: s.Waits},
+		{Name: "grows", Kind: stats.Counter, Help: "Times the pool grew.", Value: s.Grows},
+		{Name: "shrinks", Kind: stats.Counter, Help: "Times the pool gave slabs back.", Value: s.Shrinks},
+		{Name: "injected_fails", Kind: stats.Counter, Help: "Allocations failed on purpose by fail-after (also in fails).", Value: s.InjectedFails},
 	}
 }
 
@@ -33,11 +39,16 @@ type AccountStats struct {
 	Allocs, Fails, Waits                  uint64
 }
 
-// Fields lists the snapshot as README.md's accounts/<name>/stats names it.
-func (s AccountStats) Fields() []Field {
-	return []Field{
-		{"limit_bytes", s.LimitBytes}, {"used_bytes", s.UsedBytes}, {"high_water_bytes", s.HighWaterBytes},
-		{"allocs", s.Allocs}, {"fails", s.Fails}, {"waits", s.Waits},
+// Fields lists the snapshot as accounts/<name>/stats shows it (README's
+// reference), each value described.
+func (s AccountStats) Fields() []stats.Field {
+	return []stats.Field{
+		{Name: "limit_bytes", Kind: stats.Gauge, Help: "Byte limit of the account.", Value: s.LimitBytes},
+		{Name: "used_bytes", Kind: stats.Gauge, Help: "Bytes of buffers charged to the account.", Value: s.UsedBytes},
+		{Name: "high_water_bytes", Kind: stats.Gauge, Help: "Most bytes charged to the account at once.", Value: s.HighWaterBytes},
+		{Name: "allocs", Kind: stats.Counter, Help: "Allocations charged to the account.", Value: s.Allocs},
+		{Name: "fails", Kind: stats.Counter, Help: "Allocations refused because the account was at its limit.", Value: s.Fails},
+		{Name: "waits", Kind: stats.Counter, Help: "Allocations that waited for the account to drop below its limit.", Value: s.Waits},
 	}
 }
 
@@ -47,11 +58,18 @@ type Stats struct {
 	Pools, ArenaBytes, Buffers, Free, InUse, BytesInUse, Allocs, Fails uint64
 }
 
-// Fields lists the snapshot as README.md's top-level stats names it.
-func (s Stats) Fields() []Field {
-	return []Field{
-		{"pools", s.Pools}, {"arena_bytes", s.ArenaBytes}, {"buffers", s.Buffers}, {"free", s.Free},
-		{"in_use", s.InUse}, {"bytes_in_use", s.BytesInUse}, {"allocs", s.Allocs}, {"fails", s.Fails},
+// Fields lists the snapshot as the top-level stats shows it (README's
+// reference), each value described.
+func (s Stats) Fields() []stats.Field {
+	return []stats.Field{
+		{Name: "pools", Kind: stats.Gauge, Help: "Pools (buffer size classes) in the pond.", Value: s.Pools},
+		{Name: "arena_bytes", Kind: stats.Gauge, Help: "Bytes of arena carved so far (the size of the arena file).", Value: s.ArenaBytes},
+		{Name: "buffers", Kind: stats.Gauge, Help: "Buffers held by all pools.", Value: s.Buffers},
+		{Name: "free", Kind: stats.Gauge, Help: "Free buffers in all pools.", Value: s.Free},
+		{Name: "in_use", Kind: stats.Gauge, Help: "Buffers in use in all pools.", Value: s.InUse},
+		{Name: "bytes_in_use", Kind: stats.Gauge, Help: "Bytes of all buffers in use.", Value: s.BytesInUse},
+		{Name: "allocs", Kind: stats.Counter, Help: "Buffers handed out by all pools.", Value: s.Allocs},
+		{Name: "fails", Kind: stats.Counter, Help: "Allocations that failed, in all pools.", Value: s.Fails},
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/pondfs/pondfs/pond/stats"
 )
 
-func fieldNames(fs []Field) []string {
+func fieldNames(fs []stats.Field) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
 		out[i] = f.Name
@@ -17,12 +19,12 @@ func fieldNames(fs []Field) []string {
 	return out
 }
 
-// TestStatsFields: every stats snapshot names exactly README.md's fields
-// in README.md's order.
+// TestStatsFields: every stats snapshot names exactly the fields of
+// README's reference, in its order, and describes each one.
 func TestStatsFields(t *testing.T) {
 	for _, tc := range []struct {
 		file string
-		got  []Field
+		got  []stats.Field
 		want []string
 	}{
 		{"stats", Stats{}.Fields(), []string{"pools", "arena_bytes", "buffers", "free", "in_use", "bytes_in_use", "allocs", "fails"}},
@@ -32,6 +34,11 @@ func TestStatsFields(t *testing.T) {
 	} {
 		if got := fieldNames(tc.got); !slices.Equal(got, tc.want) {
 			t.Errorf("%s fields %v, want %v", tc.file, got, tc.want)
+		}
+		for _, f := range tc.got {
+			if f.Help == "" {
+				t.Errorf("%s: %s has no help", tc.file, f.Name)
+			}
 		}
 	}
 }
