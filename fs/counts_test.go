@@ -4,6 +4,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pondfs/pondfs/chain"
 )
 
 // edgeNumbers are numbers near the edges of int64 and uint64, and of the
@@ -93,13 +95,15 @@ func runChainLine(t *testing.T, tree *Tree, line string) error {
 	if err := c.Append([]byte(strings.Repeat("x", 3000))); err != nil {
 		t.Fatal(err)
 	}
-	cmd, args, err := parseChainCommand(line)
-	if err != nil {
-		return err
-	}
-	_, err = cmd.run(&chainDir{t: tree}, c, args)
+	_, err = (&chainDir{t: tree, src: lentChain{c}}).exec(line)
 	return err
 }
+
+// lentChain is a chainSource that lends one chain the test owns.
+type lentChain struct{ c *chain.Chain }
+
+func (l lentChain) with(fn func(c *chain.Chain) error) error { return fn(l.c) }
+func (l lentChain) remove() error                            { return nil }
 
 // checkCtlErrno fails the test unless err is nil or maps to one of want.
 func checkCtlErrno(t *testing.T, line string, err error, want ...syscall.Errno) {

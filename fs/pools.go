@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pondfs/pondfs/pond"
@@ -24,64 +23,51 @@ func (t *Tree) addPools(ctx context.Context, dir *fs.Inode) {
 // slabLine is one line of slabs: "<arena_offset> <bytes>".
 func slabLine(s pond.Slab) string { return fmt.Sprintf("%d %d", s.Offset, s.Bytes) }
 
-// poolCommand runs one line written to pools/<size>/ctl: "min N", "max N",
-// "grow_by N", "shrink", "fail-after N [COUNT]" or "fail-after off". Its
-// outcome is "ok".
-func poolCommand(p *pond.Pool, cmd string) (string, error) {
-	words := strings.Fields(cmd)
-	if len(words) == 1 && words[0] == "shrink" {
-		_, err := p.Shrink()
-		return outcome(err)
-	}
-	if first(words) == "fail-after" {
-		return failAfterCommand(p, cmd, words[1:])
-	}
-	setters := map[string]func(int) error{"min": p.SetMin, "max": p.SetMax, "grow_by": p.SetGrowBy}
-	set, ok := setters[first(words)]
-	if !ok || len(words) != 2 {
-		return "", fmt.Errorf("%w: command %q (want min N, max N, grow_by N, shrink or fail-after)", errInvalid, cmd)
-	}
-	n, err := parseCount(words[1])
-	if err != nil {
-		return "", fmt.Errorf("command %q: %w", cmd, err)
-	}
-	return outcome(set(n))
+// poolCommands are the commands of pools/<size>/ctl; each outcome is "ok".
+var poolCommands = commands[*pond.Pool]{
+	"min":        {minArgs: 1, maxArgs: 1, usage: "N", run: withPoolCount((*pond.Pool).SetMin)},
+	"max":        {minArgs: 1, maxArgs: 1, usage: "N", run: withPoolCount((*pond.Pool).SetMax)},
+	"grow_by":    {minArgs: 1, maxArgs: 1, usage: "N", run: withPoolCount((*pond.Pool).SetGrowBy)},
+	"shrink":     {run: shrink},
+	"fail-after": {minArgs: 1, maxArgs: 2, usage: "N [COUNT], or off", run: failAfter},
 }
 
-// failAfterCommand runs "fail-after N [COUNT]" (COUNT defaults to 1) or
-// "fail-after off", given the words after "fail-after".
-func failAfterCommand(p *pond.Pool, cmd string, args []string) (string, error) {
+// poolCommand runs one line written to pools/<size>/ctl.
+func poolCommand(p *pond.Pool, line string) (string, error) {
+	return poolCommands.exec(p, line)
+}
+
+// withPoolCount adapts a pool setting of one count to a command.
+func withPoolCount(set func(p *pond.Pool, n int) error) func(*pond.Pool, []string) (string, error) {
+	return func(p *pond.Pool, args []string) (string, error) {
+		n, err := parseCount(args[0])
+		if err != nil {
+			return "", err
+		}
+		return outcome(set(p, n))
+	}
+}
+
+func shrink(p *pond.Pool, _ []string) (string, error) {
+	_, err := p.Shrink()
+	return outcome(err)
+}
+
+// failAfter runs "fail-after N [COUNT]" (COUNT defaults to 1) or
+// "fail-after off".
+func failAfter(p *pond.Pool, args []string) (string, error) {
 	if len(args) == 1 && args[0] == "off" {
 		return outcome(p.FailAfter(0, 0))
 	}
-	if len(args) < 1 || len(args) > 2 {
-		return "", fmt.Errorf("%w: command %q (want fail-after N [COUNT] or fail-after off)", errInvalid, cmd)
-	}
 	counts, err := parseCounts(args)
 	if err != nil {
-		return "", fmt.Errorf("command %q: %w", cmd, err)
+		return "", fmt.Errorf("fail-after: %w", err)
 	}
 	if len(counts) == 1 {
 		counts = append(counts, 1)
 	}
 	if counts[1] == 0 {
-		return "", fmt.Errorf("%w: command %q: COUNT must be at least 1 (fail-after off cancels)", errInvalid, cmd)
+		return "", fmt.Errorf("%w: fail-after: COUNT must be at least 1 (fail-after off cancels)", errInvalid)
 	}
 	return outcome(p.FailAfter(counts[0], counts[1]))
-}
-
-// outcome is the outcome of a command that makes nothing: "ok" or err.
-func outcome(err error) (string, error) {
-	if err != nil {
-		return "", err
-	}
-	return "ok", nil
-}
-
-// first is the first word, or "" when there is none.
-func first(words []string) string {
-	if len(words) == 0 {
-		return ""
-	}
-	return words[0]
 }
