@@ -21,7 +21,8 @@
 //     the present and a consistent whole (stats, metrics, slabs, README).
 //   - ctlFile: line commands, each write run line by line, and a read on
 //     the same descriptor returning the outcome of the last one (Plan 9's
-//     ctl files; pools/<size>/ctl).
+//     ctl files; pools/<size>/ctl, chains/<id>/ctl), parsed through one
+//     table of commands per file.
 //   - valueFile: one value read at open and replaced by each write
 //     (accounts/<name>/limit).
 //   - arenaFile: the pond's memory, passed through to the pond's memfd
@@ -29,11 +30,40 @@
 //     does not.
 //
 // A chain directory (chainDir: data, ctl, segments, stats,
-// layers/<k>/{data,info}) shows one chain over a chainSource, which lends
+// layers/<k>/{data,info,fragments}) shows one chain over a chainSource, which lends
 // the chain for each operation: an entry of the chains/ registry, or a
 // frame in a device's receive queue. Its data files are read and written
 // with direct I/O and mapped through the page cache, which chaindircache.go
 // keeps coherent.
+//
+// # Where the code is
+//
+// Each path of the tree, and the file that makes it:
+//
+//	/                          root.go (skeleton, top-level stats), tree.go (Tree, New)
+//	README                     readme.go
+//	stats, pools/<size>/stats  statsfile.go (dynFile, renderStats)
+//	metrics                    metrics.go
+//	arena                      arena.go
+//	pools/<size>/              pools.go (slabs; ctl commands)
+//	accounts/<name>/           accounts.go (stats; limit through valuefile.go)
+//	chains/                    chains.go (mkdir, rmdir), chainsregistry.go (ids, names, ownership)
+//	chains/new                 chainsnew.go
+//	chains/<id>/               chaindir.go (the directory, chainSource)
+//	  data, layers/<k>/data    chaindirdata.go; page caches: chaindircache.go, chaindirrefresh.go
+//	  ctl                      chaindirctl.go (commands), chaindirconcat.go (concat)
+//	  segments, stats          chaindirtext.go
+//	  layers/, layers/<k>/     chaindirlayers.go; info and fragments: chaindirtext.go
+//	netdev/<if>/               netdev.go (device, stats)
+//	  tx, inject               netdevtx.go, netdevinject.go; sending a chain: netdevsend.go
+//	  capture                  netdevcapture.go
+//	  next                     netdevnext.go
+//	  rx/<seq>/                netdevrx.go (a chain directory per frame)
+//
+// What every file of one kind shares: ctl files (ctlfile.go; command
+// tables: command.go, numbers: counts.go), attributes (getattr.go,
+// setattr.go), rm and rmdir (remove.go), errnos (errno.go), mounting
+// (mount.go).
 //
 // # Who owns what
 //
