@@ -55,7 +55,7 @@
 //	  segments, stats          chaindirtext.go
 //	  layers/, layers/<k>/     chaindirlayers.go; info and fragments: chaindirtext.go
 //	netdev/<if>/               netdev.go (device, stats)
-//	  tx, inject               netdevtx.go, netdevinject.go; sending a chain: netdevsend.go
+//	  tx, inject               netdevtx.go, netdevinject.go, netdevinjectpipe.go; sending a chain: netdevsend.go
 //	  capture                  netdevcapture.go
 //	  next                     netdevnext.go
 //	  rx/<seq>/                netdevrx.go (a chain directory per frame)
