@@ -58,6 +58,7 @@
 //	  tx, inject               netdevtx.go, netdevinject.go, netdevinjectpipe.go; sending a chain: netdevsend.go
 //	  capture                  netdevcapture.go
 //	  next                     netdevnext.go
+//	  filter                   netdevfilter.go
 //	  rx/<seq>/                netdevrx.go (a chain directory per frame)
 //
 // What every file of one kind shares: ctl files (ctlfile.go; command
