@@ -7,7 +7,7 @@
 //	pools/<size>/{stats,slabs,ctl}         one per pool; fixed with the pond
 //	accounts/<name>/{stats,limit}          one per account, as accounts appear
 //	chains/new  chains/<id>/               one chain directory per chain
-//	netdev/<if>/{stats,tx,inject,capture,next,filter}  one per device; fixed with the tree
+//	netdev/<if>/{stats,tx,inject,capture,next,filter,rings/}  one per device
 //	netdev/<if>/rx/<seq>/                  one chain directory per queued frame
 //
 // The skeleton is static: the root builds it in OnAdd from persistent
@@ -42,29 +42,30 @@
 //
 //	/                          root.go (skeleton, top-level stats), tree.go (Tree, New)
 //	README                     readme.go
-//	stats, pools/<size>/stats  statsfile.go (dynFile, renderStats)
+//	stats, pools/<size>/stats  dynfile.go (dynFile, renderStats)
 //	metrics                    metrics.go
 //	arena                      arena.go
 //	pools/<size>/              pools.go (slabs; ctl commands)
 //	accounts/<name>/           accounts.go (stats; limit through valuefile.go)
-//	chains/                    chains.go (mkdir, rmdir), chainsregistry.go (ids, names, ownership)
+//	chains/                    chainsdir.go (mkdir, rmdir), chainsregistry.go (ids, names, ownership)
 //	chains/new                 chainsnew.go
 //	chains/<id>/               chaindir.go (the directory, chainSource)
 //	  data, layers/<k>/data    chaindirdata.go; page caches: chaindircache.go, chaindirrefresh.go
 //	  ctl                      chaindirctl.go (commands), chaindirconcat.go (concat)
-//	  segments, stats          chaindirtext.go
-//	  layers/, layers/<k>/     chaindirlayers.go; info and fragments: chaindirtext.go
-//	netdev/<if>/               netdev.go (device, stats)
+//	  segments, stats          chaindirreports.go
+//	  layers/, layers/<k>/     chaindirlayers.go; info and fragments: chaindirreports.go
+//	netdev/<if>/               netdevdir.go (device, stats)
 //	  tx, inject               netdevtx.go, netdevinject.go, netdevinjectpipe.go; sending a chain: netdevsend.go
 //	  capture                  netdevcapture.go
 //	  next                     netdevnext.go
 //	  filter                   netdevfilter.go
+//	  rings/rx, rings/tx       netdevrings.go
 //	  rx/<seq>/                netdevrx.go (a chain directory per frame)
 //
 // What every file of one kind shares: ctl files (ctlfile.go; command
-// tables: command.go, numbers: counts.go), attributes (getattr.go,
-// setattr.go), rm and rmdir (remove.go), errnos (errno.go), mounting
-// (mount.go).
+// tables: ctlcommands.go, numbers: ctlnumbers.go), attributes (getattr.go,
+// setattr.go), rm and rmdir (remove.go), non-blocking opens (nonblock.go),
+// errnos (errno.go), mounting (mount.go).
 //
 // # Who owns what
 //
