@@ -129,3 +129,47 @@ func TestArenaRefusesWritesPastItsEnd(t *testing.T) {
 		t.Errorf("write past the end: err %v, output %q; want EINVAL", err, out)
 	}
 }
+
+// TestZeroCopyKnownFromTheFirstAnswer: a program that reads the tree as
+// soon as it answers sees arena_zero_copy as it will stay. It fails when
+// the tree answers before Mount has probed the kernel: the first read of
+// stats then shows 0 (and a ring opened then fails with EOPNOTSUPP).
+func TestZeroCopyKnownFromTheFirstAnswer(t *testing.T) {
+	need(t, python3())
+	m := newMounted(t)
+	const firstRead = `
+import os, sys
+print("ready", flush=True)
+while True:
+    try:
+        fd = os.open(os.environ["MNT"] + "/stats", os.O_RDONLY)
+    except OSError:
+        continue
+    sys.stdout.write(os.read(fd, 65536).decode())
+    break
+`
+	cmd := exec.Command(python3(), "-c", firstRead)
+	cmd.Env = append(cmd.Environ(), "MNT="+m.dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewReader(stdout)
+	if line, err := lines.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("the reader did not start: %q, %v", line, err)
+	}
+	m.mount(t, Options{})
+	out, err := io.ReadAll(lines)
+	if werr := cmd.Wait(); err != nil || werr != nil {
+		t.Fatal(err, werr)
+	}
+	if !m.tree.ZeroCopy() {
+		t.Skipf("this kernel does not pass the arena through: %q", m.log.lines())
+	}
+	if got := statValue(t, string(out), "arena_zero_copy"); got != 1 {
+		t.Errorf("the first read of stats shows arena_zero_copy %d, want 1", got)
+	}
+}

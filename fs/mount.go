@@ -82,6 +82,8 @@ func (t *Tree) Mount(dir string, mo MountOptions) (*fuse.Server, error) {
 		GID:          t.gid,
 		Logger:       t.log,
 	}
+	t.probing.Add(1)
+	defer t.probing.Done()
 	server, err := fs.Mount(dir, &rootNode{t: t}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)

@@ -48,8 +48,10 @@ type Tree struct {
 	made       time.Time // the directories' times
 
 	// zeroCopy is set once Mount has seen the kernel take the arena's memfd
-	// as a passthrough backing file; arena opens read it.
+	// as a passthrough backing file; arena opens read it. probing counts
+	// Mount's probe while it runs: the tree already answers then.
 	zeroCopy atomic.Bool
+	probing  sync.WaitGroup
 
 	// reg holds the chains of chains/, and hands every chain directory its
 	// inode numbers.
@@ -102,6 +104,11 @@ func New(p *pond.Pond, opt Options) (*Tree, error) {
 }
 
 // ZeroCopy reports whether the arena file maps the pond's own memory (FUSE
-// passthrough) rather than a copy served by the daemon. It is known once
-// Mount has returned.
-func (t *Tree) ZeroCopy() bool { return t.zeroCopy.Load() }
+// passthrough) rather than a copy served by the daemon. Asked while Mount
+// probes the kernel, it waits for the answer: a program that opens the
+// arena or a ring as soon as the tree answers must not get the copy, or
+// EOPNOTSUPP, of a tree about to be zero copy.
+func (t *Tree) ZeroCopy() bool {
+	t.probing.Wait()
+	return t.zeroCopy.Load()
+}
