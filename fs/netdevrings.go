@@ -180,7 +180,7 @@ func (h *ringHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	if h.n.kind != netdev.TxRing {
 		return 0, h.n.t.fail(op, fmt.Errorf("a receive ring takes no writes: %w", errNotPermitted))
 	}
-	if err := h.r.Kick(); err != nil {
+	if err := h.r.Kick(ctx); err != nil {
 		return 0, h.n.t.fail(op, err)
 	}
 	return uint32(len(data)), 0

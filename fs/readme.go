@@ -173,7 +173,8 @@ netdev/IF/  one per TAP device pondd feeds (pondd --tap IF)
             arena (header_offset, slots, slot_size, each field's offset);
             later reads wait for work and say how much ("<n>": frames to
             consume on rx, free slots on tx); a write to rings/tx sends
-            every frame produced since the last; see README.md, "Rings"
+            every frame produced since the last, and those produced while
+            it sends; see README.md, "Rings"
 
 A failed write says why in pondd's log, and returns a plain error:
   Invalid argument      a malformed command or number

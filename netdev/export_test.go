@@ -93,6 +93,11 @@ const (
 	RingDescSize    = ringDescSize
 	RingDescAddrOff = ringDescAddrOff
 	RingDescLenOff  = ringDescLenOff
+
+	// DefaultRingSlots and TxPublishEvery, for a test that watches a
+	// kick publish its progress.
+	DefaultRingSlots = defaultRingSlots
+	TxPublishEvery   = txPublishEvery
 )
 
 // PondOf is the pond the port allocates from.

@@ -48,7 +48,8 @@ type Ring struct {
 	kind     RingKind
 	hdr      pond.Buf
 	slots    []pond.Buf
-	mask     uint32 // slot count - 1
+	bufs     [][]byte // each slot's bytes, borrowed from slots while attached
+	mask     uint32   // slot count - 1
 	slotSize int
 
 	// producer and consumer are the header's shared indexes; lens[i] is
@@ -74,12 +75,15 @@ type Ring struct {
 	bell    bell
 	fullErr error // why the receiver drops while the ring is full
 
-	// mu guards closed, and is held by every use of the ring's memory
-	// outside the receiver (Wait's look at the indexes, Kick), so Close
-	// never frees what is being used.
-	mu     sync.Mutex
+	// mu guards closed, and is held for reading by every use of the
+	// ring's memory outside the receiver (Wait's look at the indexes,
+	// Kick), so Close, which holds it for writing, never frees what is
+	// being used; a Wait for free slots runs while a kick sends.
+	mu     sync.RWMutex
 	closed bool
 	once   sync.Once
+	// kickMu lets one kick at a time send: two would send the same frames.
+	kickMu sync.Mutex
 }
 
 // The receiver's hold on a receive ring's slots (Ring.fill).
@@ -129,6 +133,7 @@ func (p *Port) newRing(kind RingKind, acct *pond.Account) (*Ring, error) {
 			return nil, err
 		}
 		r.slots = append(r.slots, b)
+		r.bufs = append(r.bufs, b.Bytes())
 	}
 	r.slotSize = r.slots[0].Size()
 	r.fullErr = fmt.Errorf("receive on %s: the receive ring is full", p.Name())
@@ -162,7 +167,7 @@ func (r *Ring) free() {
 	for _, b := range r.slots {
 		r.port.pond.Put(b)
 	}
-	r.slots = nil
+	r.slots, r.bufs = nil, nil
 	r.port.pond.Put(r.hdr)
 	r.hdr = pond.Buf{}
 }
@@ -244,8 +249,8 @@ func (r *Ring) Wait(ctx context.Context) (int, error) {
 
 // work is how much the ring has for the program now; see Wait.
 func (r *Ring) work() (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	if r.closed {
 		return 0, fmt.Errorf("wait on %s %s ring: %w", r.port.Name(), r.kind, ErrClosed)
 	}

@@ -101,7 +101,7 @@ func (pr *program) slotAt(k int) []byte { return pr.slots[k] }
 func kickBounded(t *testing.T, r *netdev.Ring) {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- r.Kick() }()
+	go func() { done <- r.Kick(context.Background()) }()
 	select {
 	case err := <-done:
 		if err != nil && !errors.Is(err, netdev.ErrFrameSize) && !errors.Is(err, netdev.ErrRingIndex) {

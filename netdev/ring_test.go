@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/pondfs/pondfs/netdev"
+	"github.com/pondfs/pondfs/netdev/netdevtest"
 	"github.com/pondfs/pondfs/pond"
 )
 
@@ -130,7 +131,7 @@ func TestRxRingReceives(t *testing.T) {
 	netdev.WaitSeen(t, m.Port, 40)
 	got := pr.consume()
 	if len(got) != 40 {
-		t.Fatalf("%d frames in the ring, want 40", len(got))
+		t.Fatalf("%d frames in the ring, want 40; %+v", len(got), m.Stats())
 	}
 	for i := range got {
 		if !bytes.Equal(got[i], want[i]) {
@@ -306,7 +307,7 @@ func TestTxRingKick(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Wait on a full tx ring: %d, %v", n, err)
 		}
-		if err := r.Kick(); err != nil {
+		if err := r.Kick(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		for i := range slots {
@@ -325,6 +326,108 @@ func TestTxRingKick(t *testing.T) {
 	}
 }
 
+// onWrite is a memory device that calls hook before each frame it
+// sends, with how many it sent before: the program's side of a ring, at
+// work while a kick runs.
+type onWrite struct {
+	*netdevtest.MemDevice
+	sent int
+	hook func(sent int)
+}
+
+func (d *onWrite) Writev(iov [][]byte) (int, error) {
+	d.hook(d.sent)
+	d.sent++
+	return d.MemDevice.Writev(iov)
+}
+
+// TestTxRingKickSendsWhatIsProducedMeanwhile: while a kick sends, it
+// publishes its consumer every TxPublishEvery frames, a Wait for free
+// slots answers at once, and frames the program produces into the freed
+// slots go out in the same kick, in order. It fails if the kick sends
+// only what was produced when it began (the frames produced later stay
+// in the ring), if it publishes its consumer only at the end (no slot is
+// free to produce into), or if a Wait has to wait for the kick to end
+// (the Wait below would block, and the test time out).
+func TestTxRingKickSendsWhatIsProducedMeanwhile(t *testing.T) {
+	p := netdev.NewPondOf(t, pond.Config{ // room for a ring of DefaultRingSlots
+		Classes: []pond.ClassConfig{
+			{Size: 2048, Min: 0, Max: 2 * netdev.DefaultRingSlots, GrowBy: 64},
+			{Size: 65536, Min: 0, Max: 4, GrowBy: 1},
+		},
+		ArenaMax: 16 << 20,
+	})
+	dev, peer := netdevtest.NewMemPair("mem0", testMaxFrame, 2*netdev.DefaultRingSlots)
+	w := &onWrite{MemDevice: dev, hook: func(int) {}}
+	port := manualPortOn(t, p, w, peer, netdev.Config{})
+	r := attach(t, port, netdev.TxRing)
+	pr := newProgram(t, p, r)
+	slots := r.Layout().Slots
+	if slots != netdev.DefaultRingSlots {
+		t.Fatalf("a ring of %d slots", slots)
+	}
+	var want [][]byte
+	for i := range slots {
+		want = append(want, netdev.Numbered(i))
+	}
+	pr.produce(want...)
+	w.hook = func(sent int) {
+		if sent != 2*netdev.TxPublishEvery || len(want) > slots {
+			return
+		}
+		free, err := waitAtOnce(r)
+		if err != nil || free != 2*netdev.TxPublishEvery {
+			t.Errorf("Wait during the kick, after %d frames sent: %d free, %v", sent, free, err)
+			return
+		}
+		var more [][]byte
+		for i := range free {
+			more = append(more, netdev.Numbered(slots+i))
+		}
+		pr.produce(more...)
+		want = append(want, more...)
+	}
+	if err := r.Kick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if w.sent != len(want) || len(want) != slots+2*netdev.TxPublishEvery {
+		t.Fatalf("the kick sent %d frames, want %d", w.sent, slots+2*netdev.TxPublishEvery)
+	}
+	for i, f := range want {
+		buf := make([]byte, testMaxFrame+1)
+		n, err := peer.Readv([][]byte{buf})
+		if err != nil || !bytes.Equal(buf[:n], f) {
+			t.Fatalf("frame %d: %x, %v; want %x", i, buf[:n], err, f)
+		}
+	}
+	if c := atomic.LoadUint32(pr.consumer()); c != uint32(len(want)) {
+		t.Errorf("consumer %d, want %d", c, len(want))
+	}
+}
+
+// waitAtOnce is r.Wait that must answer within 2 s: it fails when the
+// ring has no work, or when the Wait is stuck (its goroutine is left to
+// end with the ring).
+func waitAtOnce(r *netdev.Ring) (int, error) {
+	type answer struct {
+		n   int
+		err error
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan answer, 1)
+	go func() {
+		n, err := r.Wait(ctx)
+		done <- answer{n, err}
+	}()
+	select {
+	case a := <-done:
+		return a.n, a.err
+	case <-time.After(2 * time.Second):
+		return 0, errors.New("Wait still waits after 2s")
+	}
+}
+
 // TestTxRingSkipsBadLength: a slot too short, longer than its buffer or
 // than the device takes is skipped and counted; the rest go out and the
 // kick fails with netdev.ErrFrameSize. It fails (a panic: a slice past the
@@ -339,7 +442,7 @@ func TestTxRingSkipsBadLength(t *testing.T) {
 	atomic.StoreUint32(pr.length(prod-4), 13)
 	atomic.StoreUint32(pr.length(prod-3), 0xffffffff)
 	atomic.StoreUint32(pr.length(prod-2), testMaxFrame+1)
-	netdev.WantIs(t, "kick", r.Kick(), netdev.ErrFrameSize)
+	netdev.WantIs(t, "kick", r.Kick(context.Background()), netdev.ErrFrameSize)
 	for _, want := range [][]byte{netdev.Numbered(1), netdev.Numbered(5)} {
 		buf := make([]byte, testMaxFrame+1)
 		if n, err := m.peer.Readv([][]byte{buf}); err != nil || !bytes.Equal(buf[:n], want) {
@@ -364,14 +467,14 @@ func TestTxRingRefusesWildProducer(t *testing.T) {
 	pr := newProgram(t, p, r)
 	pr.produce(netdev.Numbered(1))
 	atomic.StoreUint32(pr.producer(), 1<<31)
-	netdev.WantIs(t, "kick", r.Kick(), netdev.ErrRingIndex)
+	netdev.WantIs(t, "kick", r.Kick(context.Background()), netdev.ErrRingIndex)
 	if s := m.Stats(); s.TxPackets != 0 {
 		t.Errorf("sent %d frames", s.TxPackets)
 	}
 	_, err := r.Wait(context.Background())
 	netdev.WantIs(t, "wait", err, netdev.ErrRingIndex)
 	atomic.StoreUint32(pr.producer(), 1)
-	if err := r.Kick(); err != nil {
+	if err := r.Kick(context.Background()); err != nil {
 		t.Fatalf("kick once the producer is sane: %v", err)
 	}
 }
