@@ -63,8 +63,8 @@ var figures = []*figDef{
 	// Rings: this process, and a Python program, through pondd's rings.
 	{id: "ring.rx.64", name: "receive ring drained by a Go program, 64B, fed by a full TAP queue, vs read() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 64, measure: ringRxFigure},
 	{id: "ring.rx.1514", name: "receive ring drained by a Go program, 1514B, fed by a full TAP queue, vs read() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 1514, measure: ringRxFigure},
-	{id: "ring.tx.64", name: "transmit ring, 64 frames a kick, 64B, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 64, measure: ringTxFigure},
-	{id: "ring.tx.1514", name: "transmit ring, 64 frames a kick, 1514B, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 1514, measure: ringTxFigure},
+	{id: "ring.tx.64", name: "transmit ring, 64 frames produced a store, kicked from a 2nd goroutine, 64B, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 64, measure: ringTxFigure},
+	{id: "ring.tx.1514", name: "transmit ring, 64 frames produced a store, kicked from a 2nd goroutine, 1514B, vs write() loop", unit: "frames/s", goal: ">=0.9x", setup: rings, size: 1514, measure: ringTxFigure},
 	{id: "ring.py.rx", name: "Python consuming received frames through a receive ring, vs through rx/<seq>/data + rmdir", unit: "frames/s", goal: ">=50x", setup: rings, measure: ringPyFigure},
 
 	// The mounted tree, driven by this process; pondd serves it.

@@ -102,9 +102,9 @@ func ringRxFigure(b *bench, f *figDef, round int) error {
 	return nil
 }
 
-// ringTxFigure times this process sending through a transmit ring, 64
-// frames a kick, against a write() loop of the same frames into a TAP of
-// its own. The ring's slots hold the frame before the clock starts, as the
+// ringTxFigure times this process sending through a transmit ring (see
+// ringSend) against a write() loop of the same frames into a TAP of its
+// own. The ring's slots hold the frame before the clock starts, as the
 // reference's one buffer does; per frame the program writes its length.
 func ringTxFigure(b *bench, f *figDef, round int) error {
 	t := &b.ring
@@ -134,56 +134,75 @@ func ringPyFigure(b *bench, f *figDef, round int) error {
 	})
 }
 
-// mapped is a ring attached by this process, its arena mapped.
+// mapped is a ring attached by this process, its arena mapped, its
+// layout resolved once into pointers, as a program that uses a ring for
+// long does: per frame it then reads a length and the frame, nothing
+// more.
 type mapped struct {
-	f      *os.File
-	layout map[string]int64
-	arena  []byte
+	f                  *os.File
+	arena              []byte
+	producer, consumer *uint32
+	mask               uint32
+	slots              [][]byte  // slot i's buffer
+	lens               []*uint32 // slot i's descriptor length
 }
 
-// openRing attaches the ring kind of pondd's device and maps the arena.
+// openRing attaches the ring kind of pondd's device, maps the arena and
+// resolves the layout the ring file gives.
 func (t *ringState) openRing(kind string) (*mapped, error) {
 	f, err := os.OpenFile(filepath.Join(t.devDir, "rings", kind), os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
-	m := &mapped{f: f, layout: map[string]int64{}}
+	m := &mapped{f: f}
 	buf := make([]byte, 4096)
 	n, err := f.Read(buf)
 	if err == nil {
-		for _, line := range strings.Split(strings.TrimSpace(string(buf[:n])), "\n") {
-			name, value, _ := strings.Cut(line, " ")
-			m.layout[name], _ = strconv.ParseInt(value, 10, 64)
-		}
 		m.arena, err = mapFile(filepath.Join(t.pd.dir, "arena"), unix.PROT_READ|unix.PROT_WRITE)
+	}
+	if err == nil {
+		err = m.resolve(buf[:n])
 	}
 	if err != nil {
 		f.Close()
+		if m.arena != nil {
+			unix.Munmap(m.arena)
+		}
 		return nil, err
 	}
 	return m, nil
+}
+
+// resolve reads the layout text and points m's fields at the ring.
+func (m *mapped) resolve(text []byte) error {
+	L := map[string]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		L[name], _ = strconv.ParseInt(value, 10, 64)
+	}
+	hdr, n := L["header_offset"], L["slots"]
+	if n <= 0 || n&(n-1) != 0 || hdr+L["header_bytes"] > int64(len(m.arena)) {
+		return fmt.Errorf("ring layout out of the arena's %d bytes: %q", len(m.arena), text)
+	}
+	m.producer = m.u32(hdr + L["producer_offset"])
+	m.consumer = m.u32(hdr + L["consumer_offset"])
+	m.mask = uint32(n - 1)
+	for i := range n {
+		desc := hdr + L["desc_offset"] + i*L["desc_size"]
+		addr := int64(binary.LittleEndian.Uint64(m.arena[desc+L["desc_addr_offset"]:]))
+		m.slots = append(m.slots, m.arena[addr:addr+L["slot_size"]])
+		m.lens = append(m.lens, m.u32(desc+L["desc_len_offset"]))
+	}
+	return nil
 }
 
 func (m *mapped) close() error {
 	return errors.Join(unix.Munmap(m.arena), m.f.Close())
 }
 
-func (m *mapped) field(name string) *uint32 {
-	return (*uint32)(unsafe.Pointer(&m.arena[m.layout["header_offset"]+m.layout[name]]))
-}
-
-// desc is the arena offset of slot k's descriptor.
-func (m *mapped) desc(k uint32) int64 {
-	return m.layout["header_offset"] + m.layout["desc_offset"] + int64(k&uint32(m.layout["slots"]-1))*m.layout["desc_size"]
-}
-
-func (m *mapped) slot(k uint32) []byte {
-	addr := int64(binary.LittleEndian.Uint64(m.arena[m.desc(k)+m.layout["desc_addr_offset"]:]))
-	return m.arena[addr : addr+m.layout["slot_size"]]
-}
-
-func (m *mapped) length(k uint32) *uint32 {
-	return (*uint32)(unsafe.Pointer(&m.arena[m.desc(k)+m.layout["desc_len_offset"]]))
+// u32 is the field at arena offset off.
+func (m *mapped) u32(off int64) *uint32 {
+	return (*uint32)(unsafe.Pointer(&m.arena[off]))
 }
 
 // pause stops pondd (SIGSTOP) while fill runs, so frames queue in its
@@ -198,99 +217,188 @@ func (t *ringState) pause(fill func() error) (time.Time, error) {
 	return begin, errors.Join(err, syscall.Kill(pid, syscall.SIGCONT))
 }
 
-// fillRing queues n frames of size bytes in ringTAP while pondd is
-// stopped, lets pondd go on, and returns when it did. (The TAP's counters
-// are read only while pondd runs: ip(8) waits on a stopped TAP reader.)
-func (t *ringState) fillRing(size, n int) (begin time.Time, err error) {
-	snd, err := newUDPSender(size)
-	if err != nil {
-		return time.Time{}, err
-	}
-	defer snd.Close()
-	err = queueAll(ringTAP, n, func() (err error) {
-		begin, err = t.pause(func() error { return snd.sendTo(ringPeerIP, n, benchPort) })
-		return err
-	})
-	return begin, err
-}
-
 // ringDrain attaches a receive ring, has n frames queued in ringTAP while
 // pondd is stopped, lets pondd go on and consumes frames from the ring as
 // they come (reading each frame's length and first bytes, as a program
 // that looks at them does; each must be a frame of the size sent) until n
-// came or none came for 50 ms. It
-// returns frames consumed per second from pondd's start, and how many the
-// ring dropped.
+// came or none came for 50 ms. It returns frames consumed per second from
+// pondd's start to the last frame (the 50 ms are not in it), and how many
+// the ring dropped.
+//
+// Nothing else runs on the clock: the TAP's drop counter, which tells
+// whether the queue held all n frames, is read (queueAll) before the
+// frames are queued and after the last is consumed. (Read between the
+// two it ran ip(8) while pondd filled the ring and nobody consumed: a few
+// milliseconds, more than the ring's 2048 frames hold, and the ring
+// dropped up to a fifth of the frames of a sample.)
 func (t *ringState) ringDrain(size, n int) (rate float64, lost int, err error) {
 	m, err := t.openRing("rx")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer m.close()
-	prodp, consp := m.field("producer_offset"), m.field("consumer_offset")
-	cons := atomic.LoadUint32(consp)
-	begin, err := t.fillRing(size, n)
+	snd, err := newUDPSender(size)
 	if err != nil {
 		return 0, 0, err
 	}
-	got, wrong := 0, 0
-	last := begin
-	for spins := 0; got < n; spins++ {
-		prod := atomic.LoadUint32(prodp)
-		if prod == cons {
-			if spins%1024 == 0 && time.Since(last) > 50*time.Millisecond {
-				break
-			}
-			continue
+	defer snd.Close()
+	cons := atomic.LoadUint32(m.consumer)
+	var begin, last time.Time
+	var got, wrong int
+	err = queueAll(ringTAP, n, func() error {
+		var err error
+		begin, err = t.pause(func() error { return snd.sendTo(ringPeerIP, n, benchPort) })
+		if err == nil {
+			got, wrong, last = m.consume(cons, size, n, begin)
 		}
-		for ; cons != prod; cons++ {
-			frame := m.slot(cons)[:atomic.LoadUint32(m.length(cons))]
-			if len(frame) != size || binary.BigEndian.Uint16(frame[12:]) != 0x0800 {
-				wrong++
-			}
-			got++
-		}
-		atomic.StoreUint32(consp, cons)
-		last = time.Now()
-	}
-	if wrong > 0 {
+		return err
+	})
+	switch {
+	case err != nil:
+		return 0, 0, err
+	case wrong > 0:
 		return 0, 0, fmt.Errorf("%d of %d frames from the ring were not the IPv4 frames of %d bytes sent", wrong, got, size)
-	}
-	if got == 0 {
+	case got == 0:
 		return 0, n, errors.New("no frame came through the ring")
 	}
 	return float64(got) / last.Sub(begin).Seconds(), n - got, nil
 }
 
+// consumeSpins is how many times in a row the consumer finds the ring
+// empty before it sleeps for consumeNap. A consumer that only spins is,
+// on a machine busy with other work, the task the scheduler takes the CPU
+// from for milliseconds at a time, and the ring overflows meanwhile; one
+// that sleeps while the ring is empty is woken ahead of busier tasks,
+// and leaves pondd's receiver the CPU meanwhile. The ring holds 2048
+// frames, 4 ms of the TAP's queue: far more than a nap.
+const (
+	consumeSpins = 256
+	consumeNap   = 20 * time.Microsecond
+)
+
+// consume consumes frames from the receive ring m, from index cons, as
+// they come until n came or none came for 50 ms after the last (or after
+// begin). It returns how many came, how many were not IPv4 frames of
+// size bytes, and when the last came.
+func (m *mapped) consume(cons uint32, size, n int, begin time.Time) (got, wrong int, last time.Time) {
+	last = begin
+	for empty := 0; got < n; {
+		prod := atomic.LoadUint32(m.producer)
+		if prod == cons {
+			if empty++; empty%consumeSpins == 0 {
+				if time.Since(last) > 50*time.Millisecond {
+					break
+				}
+				time.Sleep(consumeNap)
+			}
+			continue
+		}
+		empty = 0
+		for ; cons != prod; cons++ {
+			slot := cons & m.mask
+			frame := m.slots[slot][:atomic.LoadUint32(m.lens[slot])]
+			if len(frame) != size || binary.BigEndian.Uint16(frame[12:]) != 0x0800 {
+				wrong++
+			}
+			got++
+		}
+		atomic.StoreUint32(m.consumer, cons)
+		last = time.Now()
+	}
+	return got, wrong, last
+}
+
+// ringTxBatch is how many frames the transmit ring's program produces
+// with one store of its producer index.
+const ringTxBatch = 64
+
 // ringSend attaches a transmit ring, puts frame in every slot, then sends
-// it n times, 64 frames a kick, and returns how long the sending took.
+// it n times, and returns how long the sending took. It works as a
+// program that keeps a device busy does (as with AF_XDP): this goroutine
+// produces frames ringTxBatch at a time into the free slots, and another
+// kicks whenever frames were produced; a kick also sends what is produced
+// while it runs, so the program's producing and pondd's sending overlap.
 func (t *ringState) ringSend(frame []byte, n int) (time.Duration, error) {
 	m, err := t.openRing("tx")
 	if err != nil {
 		return 0, err
 	}
 	defer m.close()
-	slots := uint32(m.layout["slots"])
-	for k := range slots {
-		copy(m.slot(k), frame)
+	for _, slot := range m.slots {
+		copy(slot, frame)
 	}
-	prodp := m.field("producer_offset")
-	prod := atomic.LoadUint32(prodp)
-	kick := []byte{'k'}
+	fd := int(m.f.Fd())
+	prod := atomic.LoadUint32(m.producer)
+	kicks := make(chan struct{}, 1)
+	kicked := make(chan error, 1)
+	var failed atomic.Bool
 	start := time.Now()
-	for sent := 0; sent < n; {
-		batch := min(64, n-sent)
-		for range batch {
-			atomic.StoreUint32(m.length(prod), uint32(len(frame)))
-			prod++
-		}
-		atomic.StoreUint32(prodp, prod)
-		if _, err := unix.Write(int(m.f.Fd()), kick); err != nil {
-			return 0, fmt.Errorf("kick: %w", err)
-		}
-		sent += batch
+	go func() {
+		err := kicker(fd, kicks)
+		failed.Store(err != nil)
+		kicked <- err
+	}()
+	produceErr := m.produceAll(&prod, uint32(len(frame)), n, kicks, &failed)
+	close(kicks)
+	if err := errors.Join(produceErr, <-kicked); err != nil {
+		return 0, err
 	}
-	return time.Since(start), nil
+	d := time.Since(start)
+	if c := atomic.LoadUint32(m.consumer); c != prod {
+		return 0, fmt.Errorf("the kicks returned with %d frames unsent", prod-c)
+	}
+	return d, nil
+}
+
+// produceAll produces n frames of size bytes in the transmit ring m from
+// *prod on, ringTxBatch at a time, into the slots pondd has freed, and
+// tells the kicker after each batch. While no slot is free it naps (see
+// consumeNap) rather than wait in a read(2) of the ring file: each such
+// read is a FUSE round trip that pondd serves beside its sending. It
+// stops when failed says the kicker stopped.
+func (m *mapped) produceAll(prod *uint32, size uint32, n int, kicks chan<- struct{}, failed *atomic.Bool) error {
+	slots := uint32(len(m.slots))
+	for sent := 0; sent < n; {
+		free := slots - (*prod - atomic.LoadUint32(m.consumer))
+		if failed.Load() {
+			return nil
+		}
+		if free == 0 {
+			time.Sleep(consumeNap)
+			continue
+		}
+		batch := min(ringTxBatch, free, uint32(n-sent))
+		for range batch {
+			atomic.StoreUint32(m.lens[*prod&m.mask], size)
+			*prod++
+		}
+		atomic.StoreUint32(m.producer, *prod)
+		sent += int(batch)
+		select {
+		case kicks <- struct{}{}:
+		default: // a kick is already due, and will send these too
+		}
+	}
+	return nil
+}
+
+// kicker kicks the ring fd once per word on kicks, until it is closed.
+// A word that comes while a kick runs waits for it to end, so the frames
+// produced last are sent by a kick that began after they were.
+func kicker(fd int, kicks <-chan struct{}) error {
+	kick := []byte{'k'}
+	for range kicks {
+		_, err := unix.Write(fd, kick)
+		for err == unix.EINTR { // interrupted before pondd took it
+			_, err = unix.Write(fd, kick)
+		}
+		if err != nil {
+			for range kicks { // let the producer finish
+			}
+			return fmt.Errorf("kick: %w", err)
+		}
+	}
+	return nil
 }
 
 // fillOnly sends n frames of size bytes through ringTAP.
