@@ -211,4 +211,58 @@
 //   - data read: the figure moves between 0.77x and 0.9x from run to run;
 //     pondd copies the chain's bytes into each FUSE reply, where the in-
 //     memory file hands go-fuse its slice.
+//
+// # The ring figures
+//
+// A run of the ring figures alone (scripts/bench --only ring, 15 rounds, 45
+// samples a side for ring.rx; load average 0.1 to 0.7), 2026-12-06:
+//
+//	figure                                                                      pondfs  reference  unit      ratio  goal   met|MISSED
+//	receive ring drained by a Go program, 64B, fed by a full TAP queue          507796     548151  frames/s   0.93  >=0.9x met
+//	receive ring drained by a Go program, 1514B, fed by a full TAP queue        463335     504719  frames/s   0.92  >=0.9x met
+//	transmit ring, 64 frames produced a store, kicked from a 2nd goroutine, 64B 544078     558618  frames/s   0.97  >=0.9x met
+//	transmit ring, ... 1514B                                                    509614     537157  frames/s   0.95  >=0.9x met
+//	Python consuming through a receive ring, vs through rx/<seq>/data + rmdir   463805       1485  frames/s 312.43  >=50x  met
+//
+// The same figures before this work (a run of 2026-12-05, load 0.1 to 1.9):
+// ring.rx 0.74x and 0.70x, ring.tx 0.59x and 0.57x, ring.py.rx 257x.
+//
+//   - ring.rx: the bench attaches rings/rx of pondd's TAP and maps arena;
+//     pondd is stopped (SIGSTOP) while 50000 UDP datagrams queue in its TAP,
+//     then let go; the bench consumes each frame (its length and first
+//     bytes) as it comes, spinning on the producer index and napping 20 us
+//     after 256 empty looks, until all came or none for 50 ms: frames per
+//     second from pondd's start to the last frame. The reference is the
+//     drain figures' read() loop on a full queue of a TAP of its own. Where
+//     the rest goes: pondd reads each frame with one read(2) into its slot,
+//     as the reference does, but the consumer is a second process that
+//     needs the other CPU; when it loses it for more than the ring's 2048
+//     frames (4 ms), pondd, which never waits, drops, and each drop is a
+//     read(2) that brought no frame. In this run 76 of 90 samples dropped
+//     1 to 4756 of their 50000 frames. The slots and indexes crossing
+//     between the CPUs' caches cost nothing measurable: one producer store
+//     per 32 frames instead of per frame changed the figure by less than
+//     its noise.
+//   - ring.tx: the frame is put in every slot of rings/tx once, off the
+//     clock, as the reference writes one buffer. One goroutine then
+//     produces 50000 frames, writing each length and, per 64, the producer
+//     index, into the slots pondd has freed (napping 20 us while none is);
+//     another kicks (a write(2) of the ring file) whenever frames were
+//     produced, and a kick goes on with what is produced while it runs. The
+//     reference is a write() loop of the same frame into a TAP of its own.
+//     Where the rest goes: pondd's CPU time is 1.8 to 2.0 us a frame, the
+//     write(2) itself 84% of it (profile), against 1.8 us of the write()
+//     loop; the ring reads each slot's length, checks it and sends from a
+//     different slot each time (2048 of them, 4 MiB), where the reference
+//     writes one buffer the caches keep. Waiting for free slots in a
+//     read(2) of the ring file instead of napping cost pondd a FUSE request
+//     per 130 to 250 frames, 0.6 us a frame (0.76x and 0.70x); producing 64
+//     frames, kicking and waiting for the kick, a FUSE round trip (34 to 55
+//     us here) per 64 frames (0.55x and 0.57x).
+//   - ring.py.rx: one Python program (struct and mmap, as README's receive
+//     loop) consumes 20000 frames queued in the TAP while pondd was
+//     stopped, through the ring and against itself reading
+//     rx/<seq>/layers/0/data and rmdir-ing each: every frame through rx/ is
+//     an open, a read, a close and an rmdir, each a FUSE round trip;
+//     through the ring, two struct reads and a slice of the mapping.
 package main
