@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 )
 
 // figDef is one line of the table and the function that measures it.
-// The goal bounds the ratio (pondfs / reference) when it ends in "x",
-// else the pondfs value. Adding a figure is a row here and its function.
+// Adding a figure is a row here and its function.
 type figDef struct {
-	id, name, unit, goal string
-	setup                *setup // what it needs running first, shared with its neighbours; nil: nothing
-	size                 int    // the frame size of a device figure
+	id, name, unit string
+	// goal: an operator (<=, >=, <, >) and a number, with an "x" suffix
+	// when it bounds the ratio (pondfs / reference), without one when it
+	// bounds the pondfs value itself in the figure's unit.
+	goal  string
+	setup *setup // what it needs running first, shared with its neighbours; nil: nothing
+	size  int    // the frame size of a device figure
 	// sample takes one sample of one side. A round takes reps samples of
 	// each side (one when 0), the sides taking turns (see sidesFor), and
 	// then, when floor is set, one sample of the floor noted beside it.
@@ -130,16 +134,6 @@ func (f *figDef) ids() []string { return append([]string{f.id}, f.also...) }
 // measured reports whether f's own row measures it.
 func (f *figDef) measured() bool { return f.sample != nil || f.measure != nil }
 
-// wanted reports whether --only asks for a figure f measures.
-func (f *figDef) wanted(cfg runConfig) bool {
-	for _, id := range f.ids() {
-		if cfg.want(id) {
-			return true
-		}
-	}
-	return false
-}
-
 // measureAll measures every figure asked for, the figures of one setup
 // together, round after round; a figure that fails twice, or whose setup
 // fails, is marked n/a with its error.
@@ -169,7 +163,7 @@ func (b *bench) measureGroup(figs []*figDef) {
 		if !b.cfg.want(f.id) {
 			b.r.NA([]string{f.id}, "not asked for (--only)")
 		}
-		if f.measured() && f.wanted(b.cfg) {
+		if f.measured() && slices.ContainsFunc(f.ids(), b.cfg.want) {
 			todo = append(todo, f)
 		}
 	}

@@ -112,3 +112,24 @@ func run(args []string) error {
 	}
 	return nil
 }
+
+// privateNamespaces checks that this process runs in network and mount
+// namespaces other than hostNS names ("net:[…] mnt:[…]", as readlink of
+// /proc/self/ns/net and /proc/self/ns/mnt printed them outside): every
+// device and mount the bench makes must stay private.
+func privateNamespaces(hostNS string) error {
+	host := strings.Fields(hostNS)
+	if len(host) != 2 {
+		return fmt.Errorf("--host-ns %q: want the host's net and mnt namespace links", hostNS)
+	}
+	for i, ns := range []string{"net", "mnt"} {
+		self, err := os.Readlink("/proc/self/ns/" + ns)
+		if err != nil {
+			return err
+		}
+		if self == host[i] || !strings.HasPrefix(host[i], ns+":") {
+			return fmt.Errorf("%s namespace %s is not private (host: %s)", ns, self, host[i])
+		}
+	}
+	return nil
+}

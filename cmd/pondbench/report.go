@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Side is which of a figure's two measurements a sample belongs to.
@@ -32,20 +31,14 @@ func (s Side) String() string {
 // reference. ratio is always pondfs / reference in the figure's unit, so
 // it reads "how pondfs compares"; the goal says which way is good.
 type figure struct {
-	name string // as shown in the table
-	unit string
-	// goal: an operator (<=, >=, <, >) and a number, with an "x" suffix
-	// when it bounds the ratio, without one when it bounds the pondfs
-	// value itself in the figure's unit.
-	goal    string
+	*figDef
 	samples [2][]float64
 	na      string // why the figure could not be measured, if it could not
 }
 
 // Report collects the samples of every figure and writes each, as it
-// comes, to the raw log.
+// comes, to the raw log. The harness's goroutine alone uses it.
 type Report struct {
-	mu     sync.Mutex
 	figs   []*figure
 	byID   map[string]*figure
 	raw    io.Writer
@@ -55,8 +48,9 @@ type Report struct {
 // floor is a series of measurements noted beside a figure, not part of
 // it: what the least of its kind costs, or a daemon's own CPU time.
 type floor struct {
-	id, label, unit string
-	v               []float64
+	fig         *figure
+	label, unit string
+	v           []float64
 }
 
 // NewReport makes a report of the figures in figures, in that order,
@@ -64,7 +58,7 @@ type floor struct {
 func NewReport(raw io.Writer) *Report {
 	r := &Report{byID: map[string]*figure{}, raw: raw}
 	for _, d := range figures {
-		f := &figure{name: d.name, unit: d.unit, goal: d.goal}
+		f := &figure{figDef: d}
 		r.figs = append(r.figs, f)
 		r.byID[d.id] = f
 		fmt.Fprintf(raw, "figure\t%s\t%s\t%s\t%s\n", d.id, d.name, d.unit, d.goal)
@@ -82,8 +76,6 @@ func (r *Report) fig(id string) *figure {
 
 // Sample records one measurement of figure id's side.
 func (r *Report) Sample(id string, side Side, v float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	f := r.fig(id)
 	f.samples[side] = append(f.samples[side], v)
 	fmt.Fprintf(r.raw, "sample\t%s\t%s\t%d\t%s\t%s\n", id, side, len(f.samples[side]), fmtNum(v), f.unit)
@@ -92,8 +84,6 @@ func (r *Report) Sample(id string, side Side, v float64) {
 // NA marks each figure of ids that lacks samples of either side as not
 // measured, for reason; a figure with both keeps them.
 func (r *Report) NA(ids []string, reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, id := range ids {
 		f := r.fig(id)
 		if len(f.samples[Pondfs]) > 0 && len(f.samples[Reference]) > 0 {
@@ -108,8 +98,6 @@ func (r *Report) NA(ids []string, reason string) {
 
 // Note writes a comment line to the raw log.
 func (r *Report) Note(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	fmt.Fprintf(r.raw, "# "+format+"\n", args...)
 }
 
@@ -117,27 +105,24 @@ func (r *Report) Note(format string, args ...any) {
 // the figure's own, and the note then gives the series' median against
 // the reference's.
 func (r *Report) Floor(id, label, unit string, v float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.fig(id)
-	for _, f := range r.floors {
-		if f.id == id && f.label == label {
-			f.v = append(f.v, v)
-			return
-		}
+	fig := r.fig(id)
+	i := slices.IndexFunc(r.floors, func(f *floor) bool { return f.fig == fig && f.label == label })
+	if i < 0 {
+		i = len(r.floors)
+		r.floors = append(r.floors, &floor{fig: fig, label: label, unit: unit})
 	}
-	r.floors = append(r.floors, &floor{id: id, label: label, unit: unit, v: []float64{v}})
+	r.floors[i].v = append(r.floors[i].v, v)
 }
 
 // NoteFloors writes every floor series to the raw log.
 func (r *Report) NoteFloors() {
-	r.mu.Lock()
-	floors := r.floors
-	r.mu.Unlock()
-	for _, f := range floors {
-		fig := r.fig(f.id)
-		line := fmt.Sprintf("%s %s: median %s %s of %s", f.id, f.label, fmtNum(median(f.v)), cmp.Or(f.unit, fig.unit), fmtList(f.v))
-		if ref := fig.samples[Reference]; f.unit == "" && len(ref) > 0 {
+	for _, f := range r.floors {
+		vs := make([]string, len(f.v))
+		for i, v := range f.v {
+			vs[i] = fmtNum(v)
+		}
+		line := fmt.Sprintf("%s %s: median %s %s of %s", f.fig.id, f.label, fmtNum(median(f.v)), cmp.Or(f.unit, f.fig.unit), strings.Join(vs, " "))
+		if ref := f.fig.samples[Reference]; f.unit == "" && len(ref) > 0 {
 			line += fmt.Sprintf(", %.2fx the reference's median", median(f.v)/median(ref))
 		}
 		r.Note("%s", line)
@@ -150,8 +135,6 @@ const header = "figure\tpondfs\treference\tunit\tratio\tgoal\tmet|MISSED"
 // Table returns the table: the header and one tab-separated line per
 // figure.
 func (r *Report) Table() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	lines := []string{header}
 	for _, f := range r.figs {
 		lines = append(lines, f.line())
@@ -241,13 +224,4 @@ func fmtRatio(r float64) string {
 		return "n/a"
 	}
 	return strconv.FormatFloat(r, 'f', 2, 64)
-}
-
-// fmtList prints samples as fmtNum does, space-separated.
-func fmtList(v []float64) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmtNum(x)
-	}
-	return strings.Join(s, " ")
 }

@@ -44,27 +44,6 @@ func ip(args ...string) error {
 	return nil
 }
 
-// privateNamespaces checks that this process runs in network and mount
-// namespaces other than hostNS names ("net:[…] mnt:[…]", as readlink of
-// /proc/self/ns/net and /proc/self/ns/mnt printed them outside): every
-// device and mount the bench makes must stay private.
-func privateNamespaces(hostNS string) error {
-	host := strings.Fields(hostNS)
-	if len(host) != 2 {
-		return fmt.Errorf("--host-ns %q: want the host's net and mnt namespace links", hostNS)
-	}
-	for i, ns := range []string{"net", "mnt"} {
-		self, err := os.Readlink("/proc/self/ns/" + ns)
-		if err != nil {
-			return err
-		}
-		if self == host[i] || !strings.HasPrefix(host[i], ns+":") {
-			return fmt.Errorf("%s namespace %s is not private (host: %s)", ns, self, host[i])
-		}
-	}
-	return nil
-}
-
 // makeTAP creates the persistent TAP name, IPv6 off, with a transmit queue
 // of qlen frames and, when kernel is set, the kernel's side: the address
 // kernel/24 and the static neighbour peer at peerMAC. It pushes the TAP's
