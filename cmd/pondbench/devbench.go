@@ -96,13 +96,15 @@ func txSample(b *bench, f *figDef, side Side) (float64, error) {
 		defer unix.Close(fd)
 	}
 	frame := ethFrame(f.size)
+	batch := make([]*chain.Chain, 0, txBatch)
+	frames := make([][]byte, 0, txBatch)
 	var elapsed time.Duration
-	for sent := 0; sent < d.txN; sent += txBatch {
-		batch := make([]*chain.Chain, min(txBatch, d.txN-sent))
-		for i := range batch {
+	for sent := 0; sent < d.txN; sent += len(batch) {
+		batch = batch[:0]
+		for len(batch) < min(txBatch, d.txN-sent) {
 			c, err := chain.New(d.p, d.acct, chain.Options{})
 			if err == nil {
-				batch[i] = c
+				batch = append(batch, c)
 				err = c.Append(frame)
 			}
 			if err != nil {
@@ -110,7 +112,7 @@ func txSample(b *bench, f *figDef, side Side) (float64, error) {
 				return 0, err
 			}
 		}
-		took, err := sendBatch(port, fd, batch)
+		took, err := sendBatch(port, fd, batch, frames)
 		if err != nil {
 			return 0, err
 		}
@@ -120,12 +122,13 @@ func txSample(b *bench, f *figDef, side Side) (float64, error) {
 }
 
 // sendBatch sends every chain of batch on txTAP, with port's Send or,
-// when port is nil, with a write() of its bytes to fd; frees them all; and
-// returns how long the sending took.
-func sendBatch(port *netdev.Port, fd int, batch []*chain.Chain) (time.Duration, error) {
+// when port is nil, with a write() of its bytes (gathered into frames
+// first) to fd; frees them all; and returns how long the sending took.
+func sendBatch(port *netdev.Port, fd int, batch []*chain.Chain, frames [][]byte) (time.Duration, error) {
 	if port != nil {
 		start := time.Now()
 		for i, c := range batch {
+			batch[i] = nil
 			if err := port.Send(c); err != nil {
 				freeAll(batch[i+1:])
 				return 0, err
@@ -134,7 +137,7 @@ func sendBatch(port *netdev.Port, fd int, batch []*chain.Chain) (time.Duration, 
 		return time.Since(start), nil
 	}
 	defer freeAll(batch)
-	frames := make([][]byte, len(batch))
+	defer clear(frames[:len(batch)]) // the chains' buffers go back to the pond
 	for i, c := range batch {
 		if frames = c.Iovecs(frames[:i]); len(frames) != i+1 {
 			return 0, fmt.Errorf("a frame in %d segments, not one", len(frames)-i)
