@@ -103,7 +103,7 @@ func TestUseAfterFree(t *testing.T) {
 	errs := []error{
 		c.Append(nil), c.Prepend(1), c.TrimFront(0), c.TrimBack(0), c.Truncate(0),
 		c.Push(0, 0, ""), c.Pop(), c.Pullup(0), c.SetProto(""), c.Commit(0),
-		c.AppendBorrowed(nil, nil), c.Concat(""), c.AppendChain(nil),
+		c.Concat(""), c.AppendChain(nil),
 	}
 	_, err := c.Split(0)
 	errs = append(errs, err)
@@ -248,54 +248,6 @@ func TestAppendSpaceCommit(t *testing.T) {
 	// An uncommitted spare goes back with Free.
 	_, err = c.AppendSpace(2048)
 	must(t, err)
-}
-
-// Lent memory is read in place, never written, and released once when the
-// last chain sharing it lets go.
-func TestBorrowed(t *testing.T) {
-	f := defaultFixture(t)
-	lent := pattern(1, 5000)
-	orig := slices.Clone(lent)
-	released := 0
-	c := f.chain(Options{})
-	must(t, c.AppendBorrowed(lent, func() { released++ }))
-	if f.inUse() != 0 {
-		t.Fatal("borrowing took pond buffers")
-	}
-	segs := c.Segments(nil)
-	if len(segs) != 1 || segs[0].ArenaOffset != -1 || segs[0].BufSize != 0 || segs[0].Refs != 1 {
-		t.Fatalf("lent segment %+v", segs)
-	}
-	if &c.Iovecs(nil)[0][0] != &lent[0] {
-		t.Fatal("lent memory was copied")
-	}
-	cl, err := c.Clone()
-	must(t, err)
-	nc, err := cl.Split(2500)
-	must(t, err)
-	if c.Headroom() != 0 || c.Tailroom() != 0 {
-		t.Fatal("lent memory offers room")
-	}
-	_, err = c.WriteAt([]byte{0xff}, 0)
-	must(t, err)
-	must(t, c.Prepend(3))
-	if !slices.Equal(lent, orig) {
-		t.Fatal("lent memory written")
-	}
-	checkView(t, f, c, slices.Concat([]byte{0, 0, 0, 0xff}, orig[1:]))
-	c.Free()
-	cl.Free()
-	if released != 0 {
-		t.Fatal("released while a chain still refers to it")
-	}
-	nc.Free()
-	if released != 1 {
-		t.Fatalf("released %d times", released)
-	}
-	must(t, f.chain(Options{}).AppendBorrowed(nil, func() { released++ }))
-	if released != 2 {
-		t.Fatal("empty lent memory not released at once")
-	}
 }
 
 // Building, decoding and sending a frame, cloning and splitting take no

@@ -104,8 +104,7 @@ func (c *Chain) reserveBack(n int) error {
 
 // Tailroom is how many bytes are free after the view's last byte in its
 // buffer: Append of that many takes no buffer. It is 0 when the view does
-// not end the chain, when the buffer is shared or lent, and for an empty
-// chain.
+// not end the chain, when the buffer is shared, and for an empty chain.
 func (c *Chain) Tailroom() int {
 	if c.p == nil {
 		return 0

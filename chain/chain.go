@@ -56,8 +56,8 @@ const (
 	inlineRes    = 4
 )
 
-// Chain is a sequence of bytes held in pond buffers (and lent memory) as a
-// short list of segments, with a stack of layers that narrow what is seen.
+// Chain is a sequence of bytes held in pond buffers as a short list of
+// segments, with a stack of layers that narrow what is seen.
 // A chain is not safe for concurrent use; chains that share buffers
 // (clones, the halves of a split) may be used from different goroutines.
 type Chain struct {
@@ -73,12 +73,12 @@ type Chain struct {
 
 	res  []pond.Buf // buffers taken for the operation in progress
 	next int        // first of res not yet used
-	cows []cowPlan  // which of res copy which shared segment
+	cows []int      // the shared segments res[0:len(cows)] copy, in order
 
 	segBuf   [inlineSegs]seg
 	layerBuf [inlineLayers]layer
 	resBuf   [inlineRes]pond.Buf
-	cowBuf   [inlineRes]cowPlan
+	cowBuf   [inlineRes]int
 }
 
 // chains recycles Chain structs so that building a frame costs no heap
@@ -193,14 +193,14 @@ func (c *Chain) sibling() *Chain {
 	return nc
 }
 
-// Free releases every buffer reference and lent memory the chain holds,
-// and any space AppendSpace handed out. The chain must not be used after:
-// its struct is recycled for the next New. Freeing a freed chain panics
-// when the struct has not been reused yet. Once reused, the pointer is the
-// new chain's as well, and nothing the old holder has could tell the two
-// apart without a heap allocation per chain (which would cost ten times
-// the work of building a frame); so race builds, where the tests run, never
-// reuse a struct, and there a second Free always panics.
+// Free releases every buffer reference the chain holds, and any space
+// AppendSpace handed out. The chain must not be used after: its struct is
+// recycled for the next New. Freeing a freed chain panics when the struct
+// has not been reused yet. Once reused, the pointer is the new chain's as
+// well, and nothing the old holder has could tell the two apart without a
+// heap allocation per chain (which would cost ten times the work of
+// building a frame); so race builds, where the tests run, never reuse a
+// struct, and there a second Free always panics.
 func (c *Chain) Free() {
 	if c.p == nil {
 		panic("chain: Free of a freed chain")
@@ -216,7 +216,7 @@ func (c *Chain) Free() {
 // and returns the struct to the pool.
 func (c *Chain) recycle() {
 	c.dropSpare()
-	// Stale entries would keep lent memory and fragment lists alive: clear
+	// Stale entries would keep a closed pond and fragment lists alive: clear
 	// what was used, and the inline arrays too once the slices outgrew them.
 	clear(c.segs)
 	if cap(c.segs) > inlineSegs {

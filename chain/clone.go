@@ -3,7 +3,7 @@ package chain
 import "slices"
 
 // Clone returns a new chain with the same bytes and the same layer stack,
-// sharing every buffer (and lent memory) by reference instead of copying.
+// sharing every buffer by reference instead of copying.
 // Whichever of the two later writes into a shared buffer first copies the
 // part it uses into a buffer of its own, so neither sees the other's
 // writes. The clone draws on the same pond and account with the same

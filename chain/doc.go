@@ -50,17 +50,15 @@
 // the chain holds. AppendChain and Concat consume the chains they are
 // given (on success only). Each segment holds one reference to its
 // buffer; a clone or a split adds references, never copies, and a buffer
-// returns to its pool when its last reference goes. Memory a caller lends
-// (AppendBorrowed) is wrapped in place, never written, never released to
-// the pond: its owner's release function runs when no chain refers to it.
+// returns to its pool when its last reference goes.
 //
-// A write into a buffer that another chain shares, or into lent memory,
-// first copies that segment into a buffer of the chain's own
-// (copy-on-write); the other chain never sees the write. Headroom and
-// tailroom of a shared buffer belong to nobody and are not used.
+// A write into a buffer that another chain shares first copies that
+// segment into a buffer of the chain's own (copy-on-write); the other
+// chain never sees the write. Headroom and tailroom of a shared buffer
+// belong to nobody and are not used.
 //
-// Slices the chain hands out (Iovecs, AppendSpace) borrow
-// its buffers and are valid until the chain next changes.
+// Slices the chain hands out (Iovecs, AppendSpace) borrow its buffers and
+// are valid until the chain next changes.
 //
 // # Failure
 //

@@ -114,10 +114,6 @@ func TestFailureLeavesChainUnchanged(t *testing.T) {
 		{"append-space", func(t *testing.T, f *fixture, c, cl *Chain) {
 			limitTo(t, f, 0)
 		}, func(c *Chain) error { _, err := c.AppendSpace(100); return err }},
-		{"write-lent", func(t *testing.T, f *fixture, c, cl *Chain) {
-			must(t, c.AppendBorrowed(pattern(5, 5000), nil))
-			limitTo(t, f, 2*2048)
-		}, func(c *Chain) error { _, err := c.WriteAt([]byte{1}, int64(c.Len()-1)); return err }},
 		{"exhausted-pools", func(t *testing.T, f *fixture, c, cl *Chain) {
 			for _, pl := range f.p.Pools() {
 				must(t, pl.SetMax(max(1, int(pl.Stats().Buffers))))

@@ -75,7 +75,7 @@ func (c *Chain) front() int {
 // Headroom is how many bytes are free before the view's first byte in its
 // buffer: Prepend of that many takes no buffer. It is 0 when the view does
 // not start the chain (the bytes before it are hidden, not free), when the
-// buffer is shared or lent, and for an empty chain.
+// buffer is shared, and for an empty chain.
 func (c *Chain) Headroom() int {
 	if c.p == nil || c.top().off != 0 {
 		return 0

@@ -3,10 +3,10 @@ package chain
 // Segment describes one run of the view's bytes, as the chain's segments
 // file shows it.
 type Segment struct {
-	BufSize     int   // size of the pond buffer; 0 for lent memory
-	ArenaOffset int64 // arena offset of the run's first byte; -1 for lent memory
+	BufSize     int   // size of the pond buffer
+	ArenaOffset int64 // arena offset of the run's first byte
 	Length      int   // bytes in the run
-	Refs        int   // references to the buffer (or lent memory); > 1 is shared
+	Refs        int   // references to the buffer; > 1 is shared
 }
 
 // runs calls f with each segment of the view and the part of its memory
@@ -29,10 +29,6 @@ func (c *Chain) Segments(dst []Segment) []Segment {
 		return dst
 	}
 	c.runs(func(s *seg, at, n int) {
-		if s.lent != nil {
-			dst = append(dst, Segment{ArenaOffset: -1, Length: n, Refs: int(s.lent.refs.Load())})
-			return
-		}
 		dst = append(dst, Segment{BufSize: s.buf.Size(), ArenaOffset: s.buf.Offset() + int64(at), Length: n, Refs: s.buf.Refs()})
 	})
 	return dst
@@ -48,9 +44,8 @@ func (c *Chain) NumSegments() int {
 }
 
 // Iovecs appends the view's runs to dst, for writev(2). The slices borrow
-// the chain's buffers (and lent memory): they are valid until the chain
-// next changes or is freed, and are only to be read, since other chains
-// may share them.
+// the chain's buffers: they are valid until the chain next changes or is
+// freed, and are only to be read, since other chains may share them.
 func (c *Chain) Iovecs(dst [][]byte) [][]byte {
 	if c.p == nil {
 		return dst

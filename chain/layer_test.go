@@ -16,7 +16,6 @@ func TestNarrowViewCannotGrow(t *testing.T) {
 		"truncate-up":  func(c, o *Chain) error { return c.Truncate(c.Len() + 1) },
 		"append-chain": func(c, o *Chain) error { return c.AppendChain(o) },
 		"concat":       func(c, o *Chain) error { return c.Concat("x", o) },
-		"borrowed":     func(c, o *Chain) error { return c.AppendBorrowed([]byte{1}, nil) },
 		"space":        func(c, o *Chain) error { _, err := c.AppendSpace(1); return err },
 	}
 	views := map[string][2]int{"front": {0, 50}, "middle": {10, 50}, "back": {10, 90}}

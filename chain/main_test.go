@@ -148,7 +148,7 @@ func checkView(t testing.TB, f *fixture, c *Chain, want []byte) {
 		if len(v) == 0 || s.Length != len(v) || s.Refs < 1 {
 			t.Fatalf("segment %d: %+v, iovec of %d bytes", i, s, len(v))
 		}
-		if s.ArenaOffset >= 0 && !bytes.Equal(arena[s.ArenaOffset:s.ArenaOffset+int64(s.Length)], v) {
+		if !bytes.Equal(arena[s.ArenaOffset:s.ArenaOffset+int64(s.Length)], v) {
 			t.Fatalf("segment %d: arena bytes at %d differ from its iovec", i, s.ArenaOffset)
 		}
 	}

@@ -203,25 +203,6 @@ var opCases = []opCase{
 		must(t, c.Commit(len(p)))
 		return append(model, p...)
 	}},
-	{"borrowed-write", func(t *testing.T, f *fixture, c *Chain, model []byte, k int) []byte {
-		lent := pattern(19, k)
-		orig := slices.Clone(lent)
-		released := 0
-		must(t, c.AppendBorrowed(lent, func() { released++ }))
-		p := pattern(23, 10)
-		_, err := c.WriteAt(p, int64(len(model)+k/2))
-		must(t, err)
-		if !bytes.Equal(lent, orig) {
-			t.Fatal("a write changed lent memory")
-		}
-		model = append(model, orig...)
-		at := len(model) - k + k/2
-		model = append(model[:at], append(p, model[min(len(model), at+len(p)):]...)...)
-		if k > 0 && released != 1 {
-			t.Fatalf("lent memory released %d times after its copy, want 1", released)
-		}
-		return model
-	}},
 }
 
 // TestOps applies every operation, at every boundary argument, to chains

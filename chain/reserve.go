@@ -12,13 +12,6 @@ import (
 // reserve*, then either the changes (which take from the reservation and
 // cannot fail) or nothing, then settle.
 
-// cowPlan says which reserved buffers become the private copy of which
-// shared segment.
-type cowPlan struct {
-	seg      int // index of the segment
-	from, to int // its buffers: res[from:to]
-}
-
 // reserveOne takes one buffer of at least size bytes.
 func (c *Chain) reserveOne(size int) error {
 	b, err := c.p.Get(c.acct, size)

@@ -6,15 +6,13 @@ import (
 	"github.com/pondfs/pondfs/pond"
 )
 
-// seg is one run of the chain's bytes: n bytes at off in mem, which is a
-// pond buffer's memory or memory a caller lent. The chain holds one
-// reference (to the buffer, or to the lender) per segment.
+// seg is one run of the chain's bytes: n bytes at off in buf, whose whole
+// memory is mem. The chain holds one reference to the buffer per segment.
 type seg struct {
-	mem  []byte   // the whole buffer or lent slice the run lies in
-	buf  pond.Buf // zero for lent memory
-	lent *lender  // nil for pond buffers
-	off  int
-	n    int
+	mem []byte // buf.Bytes(), kept so that reading a run costs no lookup
+	buf pond.Buf
+	off int
+	n   int
 }
 
 func bufSeg(b pond.Buf, off, n int) seg {
@@ -25,35 +23,22 @@ func bufSeg(b pond.Buf, off, n int) seg {
 func (s *seg) bytes() []byte { return s.mem[s.off : s.off+s.n : s.off+s.n] }
 
 // exclusive reports whether the chain may write anywhere in the segment's
-// buffer, its free head and tail included: only when the buffer is the
-// pond's and this segment holds its only reference. Lent memory is never
-// written. The reference count is read atomically, so a clone that drops
-// its reference on another goroutine is seen once it has.
-func (s *seg) exclusive() bool { return s.lent == nil && s.buf.Refs() == 1 }
+// buffer, its free head and tail included: only when this segment holds
+// the buffer's only reference. The count is read atomically, so a clone
+// that drops its reference on another goroutine is seen once it has.
+func (s *seg) exclusive() bool { return s.buf.Refs() == 1 }
 
-// ref adds a reference for a second segment over the same memory.
-func (s *seg) ref() {
-	if s.lent != nil {
-		s.lent.ref()
-		return
-	}
-	s.buf.Ref()
-}
+// ref adds a reference for a second segment over the same buffer.
+func (s *seg) ref() { s.buf.Ref() }
 
 // adjoins reports whether t continues s in the same memory, so the two
 // can be one segment.
 func (s *seg) adjoins(t *seg) bool {
-	return s.buf == t.buf && s.lent == t.lent && s.off+s.n == t.off
+	return s.buf == t.buf && s.off+s.n == t.off
 }
 
 // drop releases the chain's reference held by s.
-func (c *Chain) drop(s *seg) {
-	if s.lent != nil {
-		s.lent.unref()
-		return
-	}
-	c.p.Put(s.buf)
-}
+func (c *Chain) drop(s *seg) { c.p.Put(s.buf) }
 
 // locate finds the segment holding chain offset x and x's offset in it;
 // for x at the end it returns len(c.segs), 0.

@@ -364,9 +364,16 @@ func TestSend(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, b := range parts {
-			// Each part lent separately stays its own segment, so the
-			// frame goes out as several iovecs.
-			if err := c.AppendBorrowed(b, nil); err != nil {
+			// Each part built in a chain of its own stays its own segment
+			// once appended, so the frame goes out as several iovecs.
+			part, err := chain.New(p, fsAcct, chain.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := part.Append(b); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.AppendChain(part); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -308,12 +308,21 @@ func testTAPReceiveAndSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := chain.New(p, fsAcct, chain.Options{})
-	if err != nil {
-		t.Fatal(err)
+	// Header and rest in chains of their own, then joined: two segments,
+	// so one writev of two iovecs.
+	var parts [2]*chain.Chain
+	for i, b := range [][]byte{frame[:14], frame[14:]} {
+		if parts[i], err = chain.New(p, fsAcct, chain.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := parts[i].Append(b); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c.Append(frame[:14])
-	c.AppendBorrowed(frame[14:], nil) // two segments: one writev of two iovecs
+	c := parts[0]
+	if err := c.AppendChain(parts[1]); err != nil || c.NumSegments() != 2 {
+		t.Fatalf("AppendChain: %v, %d segments, want 2", err, c.NumSegments())
+	}
 	if err := port.Send(c); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
