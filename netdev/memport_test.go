@@ -21,8 +21,8 @@ type memPort struct {
 	log  *netdev.LogBuf
 }
 
-// newMemPort starts a port on a memory pair named mem0 and closes both
-// when the test ends.
+// newMemPort starts a port on a memory pair named mem0, returns once its
+// receiver waits for the first frame, and closes both when the test ends.
 func newMemPort(t testing.TB, p *pond.Pond, cfg netdev.Config) memPort {
 	t.Helper()
 	dev, peer := netdevtest.NewMemPair("mem0", testMaxFrame, 256)
@@ -36,6 +36,10 @@ func newMemPort(t testing.TB, p *pond.Pond, cfg netdev.Config) memPort {
 		port.Close()
 		peer.Close()
 	})
+	// The receiver stages its buffers and then waits for a frame: until it
+	// waits, it may have looked for a ring before the test attaches one,
+	// and put the next frame in the queue.
+	netdev.WaitFor(t, "the receiver to wait for a frame", dev.Waiting)
 	return memPort{port, dev, peer, lb}
 }
 

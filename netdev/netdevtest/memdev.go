@@ -27,6 +27,7 @@ type MemDevice struct {
 	peer     *MemDevice
 	closed   chan struct{}
 	once     sync.Once
+	waiting  atomic.Int32 // readers blocked in WaitFrame
 }
 
 var _ netdev.Poller = (*MemDevice)(nil)
@@ -73,6 +74,10 @@ func (d *MemDevice) MaxFrame() int { return d.maxFrame }
 // Queued is how many frames are queued for this end to read.
 func (d *MemDevice) Queued() int { return d.in.len() }
 
+// Waiting reports whether a reader of this end is blocked in WaitFrame:
+// a port's receiver waiting for traffic, past any decision it made before.
+func (d *MemDevice) Waiting() bool { return d.waiting.Load() > 0 }
+
 // Dropped counts the frames written to this end while its queue was full.
 func (d *MemDevice) Dropped() uint64 { return d.in.dropped.Load() }
 
@@ -110,6 +115,8 @@ func (d *MemDevice) ReadNow(iov [][]byte) (int, error) {
 // WaitFrame blocks until a frame may be queued for this end, or either
 // end closes; see netdev.Poller.
 func (d *MemDevice) WaitFrame() error {
+	d.waiting.Add(1)
+	defer d.waiting.Add(-1)
 	select {
 	case <-d.closed:
 		return fmt.Errorf("read %s: %w", d.name, netdev.ErrClosed)
