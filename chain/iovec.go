@@ -1,5 +1,7 @@
 package chain
 
+import "github.com/pondfs/pondfs/pond"
+
 // Segment describes one run of the view's bytes, as the chain's segments
 // file shows it.
 type Segment struct {
@@ -31,6 +33,19 @@ func (c *Chain) Segments(dst []Segment) []Segment {
 	c.runs(func(s *seg, at, n int) {
 		dst = append(dst, Segment{BufSize: s.buf.Size(), ArenaOffset: s.buf.Offset() + int64(at), Length: n, Refs: s.buf.Refs()})
 	})
+	return dst
+}
+
+// Buffers appends to dst every pond buffer the chain holds a reference
+// to, in all its layers and headroom, in chain order (a buffer split into
+// several segments is listed for each). They are borrowed: valid while the
+// chain holds them, and not to be Put.
+func (c *Chain) Buffers(dst []pond.Buf) []pond.Buf {
+	for i := range c.segs {
+		if c.segs[i].buf.Valid() {
+			dst = append(dst, c.segs[i].buf)
+		}
+	}
 	return dst
 }
 

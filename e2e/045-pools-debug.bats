@@ -47,3 +47,35 @@ fails() {
 	assert "$(stat_of "$MNT/pools/128/stats" injected_fails)" -eq 2 "injected_fails"
 	rmdir "$MNT"/chains/{a,b,c,d,e}
 }
+
+# age_of_holder POOL HOLDER: the age_ms of HOLDER's first buffer in POOL.
+age_of_holder() {
+	awk -v h="$2" '$4 " " $5 == h { print $6; exit }' "$MNT/pools/$1/buffers"
+}
+
+# older_than POOL HOLDER MS: HOLDER's buffer is older than MS.
+older_than() { [ "$(age_of_holder "$1" "$2")" -gt "$3" ]; }
+
+@test "buffers names the chain holding each buffer, its account and refs, and its age grows" {
+	start_pondd
+	assert "$(cat "$MNT/pools/128/buffers")" == "" "buffers of an idle pool"
+	id=$(cat "$MNT/chains/new")
+	echo hello >"$MNT/chains/$id/data"
+	run_x cat "$MNT/pools/128/buffers"
+	assert "$(echo "$output" | wc -l)" -eq 1 "lines"
+	read -r off refs account kind holder age <<<"$output"
+	assert "$kind $holder" == "chain $id" "holder"
+	assert "$refs $account" == "1 fs" "refs and account"
+	seg_off=$(awk '{ print $2 }' "$MNT/chains/$id/segments")
+	assert "$off" -le "$seg_off" "the buffer's offset, at or before its segment's"
+	assert "$((seg_off - off))" -lt 128 "the segment lies in the buffer"
+	wait_for 5 older_than 128 "chain $id" "$age"
+	clone=$(exec 3<>"$MNT/chains/$id/ctl"; echo clone >&3; read -r c <&3; echo "$c")
+	assert "$(awk '{ print $2 }' "$MNT/pools/128/buffers")" == "2" "refs of a shared buffer"
+	mkdir "$MNT/chains/young"
+	echo young >"$MNT/chains/young/data"
+	run_x awk '{ print $4 " " $5 }' "$MNT/pools/128/buffers"
+	assert "$(echo $output)" == "chain $id chain young" "oldest first"
+	rmdir "$MNT/chains/$id" "$MNT/chains/$clone" "$MNT/chains/young"
+	assert "$(cat "$MNT/pools/128/buffers")" == "" "buffers after rmdir"
+}

@@ -106,3 +106,18 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 	udp_to_peer "through" 1 9998
 	wait_for 10 stat_is "$MNT/netdev/tap0/stats" rx_packets 1
 }
+
+@test "buffers names the frame holding a received buffer, and those staged for the next one as pond" {
+	start_pondd_taps --tap tap0
+	kernel_side tap0
+	udp_to_peer "hello" 1
+	wait_for 10 stat_is "$MNT/netdev/tap0/stats" rx_queue 1
+	run_x grep -h " rx tap0 1 " "$MNT"/pools/*/buffers
+	assert "$(echo "$output" | wc -l)" -eq 1 "buffers of frame 1"
+	assert "$(echo "$output" | awk '{ print $2, $3 }')" == "1 rx.tap0" "refs and account"
+	assert "$(cat "$MNT/netdev/tap0/rx/1/data")" == "hello" "the frame, now a chain"
+	run_x grep -h " rx tap0 1 " "$MNT"/pools/*/buffers
+	assert "$(echo "$output" | wc -l)" -eq 1 "buffers of frame 1 as a chain"
+	run_x grep -h " rx.tap0 pond " "$MNT"/pools/*/buffers
+	assert "$(echo "$output" | wc -l)" -ge 1 "the buffers staged for the next frame (a list, when the pool's buffers are smaller than a frame)"
+}

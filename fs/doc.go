@@ -4,7 +4,7 @@
 // # The tree
 //
 //	README  stats  metrics  arena          made at the top, once
-//	pools/<size>/{stats,slabs,ctl}         one per pool; fixed with the pond
+//	pools/<size>/{stats,slabs,buffers,ctl} one per pool; fixed with the pond
 //	accounts/<name>/{stats,limit}          one per account, as accounts appear
 //	chains/new  chains/<id>/               one chain directory per chain
 //	netdev/<if>/{stats,tx,inject,capture,next,filter,rings/}  one per device

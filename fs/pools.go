@@ -9,13 +9,14 @@ import (
 	"github.com/pondfs/pondfs/pond"
 )
 
-// addPools adds pools/<size>/{stats,slabs,ctl} for every pool. A pond's
+// addPools adds pools/<size>/{stats,slabs,buffers,ctl} for every pool. A pond's
 // pools are fixed when it is made, so this part of the skeleton is static.
 func (t *Tree) addPools(ctx context.Context, dir *fs.Inode) {
 	for _, p := range t.pond.Pools() {
 		d := addDir(ctx, dir, strconv.Itoa(p.Size()), &dirNode{t: t})
 		addFile(ctx, d, "stats", &dynFile{t: t, produce: func() []byte { return renderStats(p.Stats().Fields()) }})
 		addFile(ctx, d, "slabs", &dynFile{t: t, produce: func() []byte { return renderLines(p.Slabs(), slabLine) }})
+		addFile(ctx, d, "buffers", &dynFile{t: t, produce: func() []byte { return t.poolBuffers(p) }})
 		addFile(ctx, d, "ctl", &ctlFile{t: t, exec: func(cmd string) (string, error) { return poolCommand(p, cmd) }})
 	}
 }

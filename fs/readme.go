@@ -31,6 +31,14 @@ pools/SIZE/ one directory per pool, named by its buffer size in bytes
               awk '$1 == "in_use"' pools/2048/stats
   slabs     the pool's regions of the arena, one per line:
             "<arena_offset> <bytes>"
+  buffers   one line per buffer in use, oldest first:
+            "<arena_offset> <refs> <account> <holder> <age_ms>"; holder is
+            "chain ID", "rx IF SEQ" (a received frame), "ring IF rx|tx", or
+            "pond" (kept by pondd itself, e.g. for the next frame); ages
+            count in steps of 10 ms; the holder takes one to three words,
+            so age_ms is the last field
+              head -3 pools/2048/buffers                 the oldest
+              awk '$NF > 60000' pools/2048/buffers       held over a minute
   ctl       write commands, one per line:
               echo "max 4096" > pools/2048/ctl     most buffers the pool may hold
               echo "min 512" > pools/2048/ctl      buffers it keeps (grows now)

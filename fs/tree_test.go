@@ -20,8 +20,8 @@ func TestTreeLayoutAndModes(t *testing.T) {
 		"./metrics:444",
 		"./netdev:755",
 		"./pools:755",
-		"./pools/128:755", "./pools/128/ctl:644", "./pools/128/slabs:444", "./pools/128/stats:444",
-		"./pools/2048:755", "./pools/2048/ctl:644", "./pools/2048/slabs:444", "./pools/2048/stats:444",
+		"./pools/128:755", "./pools/128/buffers:444", "./pools/128/ctl:644", "./pools/128/slabs:444", "./pools/128/stats:444",
+		"./pools/2048:755", "./pools/2048/buffers:444", "./pools/2048/ctl:644", "./pools/2048/slabs:444", "./pools/2048/stats:444",
 		"./stats:444",
 	}
 	if !slices.Equal(got, want) {

@@ -31,6 +31,7 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 			l.disown(lk)
 			procUnpin()
 			m.state = inUseState(a.idx)
+			m.born = p.clock.now.Load()
 			return Buf{c, m}, nil
 		}
 	}
@@ -100,6 +101,7 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 			continue
 		}
 		m.state = inUseState(a.idx)
+		m.born = p.clock.now.Load()
 		c.countSlowAlloc()
 		a.slowAllocs.Add(1)
 		a.slowCharged.Add(uint64(n))

@@ -6,7 +6,7 @@ import (
 	"unsafe"
 )
 
-// meta is the pond's whole bookkeeping for one buffer: 12 bytes, kept
+// meta is the pond's whole bookkeeping for one buffer: 16 bytes, kept
 // outside the buffer's own bytes so that a user who maps the arena sees only
 // data.
 type meta struct {
@@ -22,6 +22,10 @@ type meta struct {
 	state int32
 	off   uint32 // arena offset / offAlign
 	slot  int32  // index in the class's metadata table
+	// born is the pond's clock when the buffer was last handed out, for
+	// InUse's ages. Like state it is set without an atomic when the
+	// buffer leaves a magazine; a racing InUse reads it whole.
+	born uint32
 }
 
 // refBits is the width of a buffer's reference count within meta.state:
@@ -47,7 +51,7 @@ func (m *meta) next() int32 { return -2 - m.state }
 // multiples of 8, so 8 bytes keeps a 32 GiB arena within 32 bits.
 const offAlign = 8
 
-var _ [12 - unsafe.Sizeof(meta{})]struct{} // meta must stay at 12 bytes
+var _ [16 - unsafe.Sizeof(meta{})]struct{} // meta must stay at 16 bytes
 
 // Buf is a handle to one pond buffer. It is a small value: copying it does
 // not copy the buffer or add a reference. The zero Buf is no buffer.

@@ -26,6 +26,8 @@ type Pond struct {
 	nwait   atomic.Int32 // len(waiters), read without the lock by Put
 	wakeups atomic.Bool  // a wake is pending; see wake
 
+	clock *clock // stamps buffers as Get hands them out
+
 	closed atomic.Bool
 }
 
@@ -42,7 +44,7 @@ func New(cfg Config) (*Pond, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new pond: %w", err)
 	}
-	p := &Pond{arena: a, locals: newLocals(), byName: make(map[string]*Account)}
+	p := &Pond{arena: a, locals: newLocals(), byName: make(map[string]*Account), clock: newClock()}
 	for i, cc := range cfg.Classes {
 		p.pools = append(p.pools, newPool(p, i, cc))
 		p.sizes = append(p.sizes, cc.Size)
@@ -50,6 +52,7 @@ func New(cfg Config) (*Pond, error) {
 	for _, c := range p.pools {
 		if err := c.ensureMin(); err != nil {
 			a.close()
+			p.clock.close()
 			return nil, fmt.Errorf("new pond: %w", err)
 		}
 	}
@@ -67,6 +70,7 @@ func (p *Pond) Close() error {
 		return fmt.Errorf("close pond: %w", ErrClosed)
 	}
 	unregister(p)
+	p.clock.close()
 	return p.arena.close()
 }
 

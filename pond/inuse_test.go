@@ -1,0 +1,43 @@
+package pond
+
+import (
+	"testing"
+)
+
+// TestInUse: the buffers in use are listed with their references and
+// account, oldest first; their ages grow with the pond's clock; free
+// buffers are not listed.
+func TestInUse(t *testing.T) {
+	p := newTestPond(t, twoPools())
+	a := newAccount(t, p, "a", unlimited)
+	b := newAccount(t, p, "b", unlimited)
+	c := mustPool(t, p, 128)
+	if got := c.InUse(); len(got) != 0 {
+		t.Fatalf("InUse of an idle pool: %v", got)
+	}
+	old := mustGet(t, p, a, 100)
+	waitFor(t, "the clock to tick", func() bool { return p.clock.ageMs(0) >= 2*uint64(clockTick.Milliseconds()) })
+	young := mustGet(t, p, b, 100)
+	young.Ref()
+	gone := mustGet(t, p, a, 100)
+	p.Put(gone)
+	got := c.InUse()
+	if len(got) != 2 || got[0].Offset != old.Offset() || got[1].Offset != young.Offset() {
+		t.Fatalf("InUse = %+v, want %d then %d", got, old.Offset(), young.Offset())
+	}
+	if got[0].Refs != 1 || got[0].Account != "a" || got[1].Refs != 2 || got[1].Account != "b" {
+		t.Errorf("InUse = %+v", got)
+	}
+	if got[0].AgeMs <= got[1].AgeMs {
+		t.Errorf("ages %d and %d: the older is not older", got[0].AgeMs, got[1].AgeMs)
+	}
+	first := got[1].AgeMs
+	waitFor(t, "the young buffer to age", func() bool { return c.InUse()[1].AgeMs > first })
+	if n := len(mustPool(t, p, 2048).InUse()); n != 0 {
+		t.Errorf("the other pool lists %d buffers", n)
+	}
+	putAll(p, []Buf{old, young, young})
+	if got := c.InUse(); len(got) != 0 {
+		t.Errorf("InUse after every Put: %v", got)
+	}
+}
