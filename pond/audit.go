@@ -34,17 +34,17 @@ func (c *Pool) audit() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	free := c.freeListLocked()
-	seen := make(map[int32]bool, len(free))
+	seen := make(map[*meta]bool, len(free))
 	for _, m := range free {
 		switch {
-		case seen[m.slot]:
+		case seen[m]:
 			return fmt.Errorf("pool %d: buffer %s is free twice", c.size, Buf{c, m})
 		case m.state >= 0:
 			return fmt.Errorf("pool %d: free buffer %s has %d references", c.size, Buf{c, m}, m.state&refMask)
 		case !c.inSlabLocked(m):
 			return fmt.Errorf("pool %d: free buffer %s lies outside the pool's slabs", c.size, Buf{c, m})
 		}
-		seen[m.slot] = true
+		seen[m] = true
 	}
 	allocs, frees := c.countsLocked()
 	used := int64(allocs) - int64(frees)

@@ -6,9 +6,11 @@ import (
 	"unsafe"
 )
 
-// meta is the pond's whole bookkeeping for one buffer: 16 bytes, kept
+// meta is the pond's whole bookkeeping for one buffer: 12 bytes, kept
 // outside the buffer's own bytes so that a user who maps the arena sees only
-// data.
+// data. A record does not hold its own slot in the class's metadata table:
+// the few operations that need it (the depot's free list, reached only
+// under the pool's lock) compute it from the record's address (slotOf).
 type meta struct {
 	// state is, while the buffer is in use, the number of references in
 	// its low refBits bits and the index of the account it is charged to
@@ -16,15 +18,14 @@ type meta struct {
 	// is negative: freeState of the next slot in whatever free list holds
 	// it. One word for both lets a release read the account it credits and
 	// check the count in one load, and the sign alone tells a double
-	// release. It is set without an atomic when the buffer leaves a
-	// magazine (nobody else can hold it then) and changed atomically
-	// afterwards, when clones may share it.
+	// release. Get and Put set it without an atomic inside the owner
+	// section of their CPU (nobody else can hold the buffer then; InUse
+	// relies on the section), the slow path with an atomic, and it is
+	// changed atomically while clones may share it.
 	state int32
 	off   uint32 // arena offset / offAlign
-	slot  int32  // index in the class's metadata table
 	// born is the pond's clock when the buffer was last handed out, for
-	// InUse's ages. Like state it is set without an atomic when the
-	// buffer leaves a magazine; a racing InUse reads it whole.
+	// InUse's ages; set with state.
 	born uint32
 }
 
@@ -51,7 +52,7 @@ func (m *meta) next() int32 { return -2 - m.state }
 // multiples of 8, so 8 bytes keeps a 32 GiB arena within 32 bits.
 const offAlign = 8
 
-var _ [16 - unsafe.Sizeof(meta{})]struct{} // meta must stay at 16 bytes
+var _ [12 - unsafe.Sizeof(meta{})]struct{} // meta must stay at 12 bytes
 
 // Buf is a handle to one pond buffer. It is a small value: copying it does
 // not copy the buffer or add a reference. The zero Buf is no buffer.

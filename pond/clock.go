@@ -16,14 +16,16 @@ const clockTick = 10 * time.Millisecond
 // are differences, so only an age beyond that is wrong.
 type clock struct {
 	now   atomic.Uint32
-	start time.Time
+	epoch time.Time
 	stop  chan struct{}
 }
 
-func newClock() *clock {
-	c := &clock{start: time.Now(), stop: make(chan struct{})}
+// start sets the clock at zero and starts its goroutine. The clock lives
+// inside its Pond, so that Get reaches the word it loads without going
+// through a pointer.
+func (c *clock) start() {
+	c.epoch, c.stop = time.Now(), make(chan struct{})
 	go c.run()
-	return c
 }
 
 func (c *clock) run() {
@@ -34,7 +36,7 @@ func (c *clock) run() {
 		case <-c.stop:
 			return
 		case <-t.C:
-			c.now.Store(uint32(time.Since(c.start).Milliseconds()))
+			c.now.Store(uint32(time.Since(c.epoch).Milliseconds()))
 		}
 	}
 }

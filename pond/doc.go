@@ -46,8 +46,9 @@
 // # Cost
 //
 // Each buffer costs 12 bytes of metadata outside its own bytes (its meta:
-// arena offset, record slot, and one word holding its reference count and
-// account while in use, its free-list link while free). Get and Put
+// arena offset, the coarse time it was handed out, and one word holding
+// its reference count and account while in use, its free-list link while
+// free). Get and Put
 // take a buffer from, or return it to, a small magazine owned by the current
 // CPU, so the common path touches no shared cache line; the class's depot
 // is reached only when a magazine runs empty or full. A hard max stays hard:

@@ -26,7 +26,7 @@ type Pond struct {
 	nwait   atomic.Int32 // len(waiters), read without the lock by Put
 	wakeups atomic.Bool  // a wake is pending; see wake
 
-	clock *clock // stamps buffers as Get hands them out
+	clock clock // stamps buffers as Get hands them out
 
 	closed atomic.Bool
 }
@@ -44,7 +44,8 @@ func New(cfg Config) (*Pond, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new pond: %w", err)
 	}
-	p := &Pond{arena: a, locals: newLocals(), byName: make(map[string]*Account), clock: newClock()}
+	p := &Pond{arena: a, locals: newLocals(), byName: make(map[string]*Account)}
+	p.clock.start()
 	for i, cc := range cfg.Classes {
 		p.pools = append(p.pools, newPool(p, i, cc))
 		p.sizes = append(p.sizes, cc.Size)

@@ -7,10 +7,6 @@ import (
 	"sync/atomic"
 )
 
-// metaChunk is how many buffer records one metadata chunk holds; chunks
-// never move, so a *meta stays valid while its class lives.
-const metaChunk = 256
-
 // Pool is one size class: buffers of one size, the slabs carved for them,
 // the depot of free buffers no CPU holds, its tuning and its counters.
 // A Pool lives as long as its pond.
@@ -33,11 +29,12 @@ type Pool struct {
 	fastCharge atomic.Int64
 	inject     injection
 
-	mu        sync.Mutex // guards the fields below
-	metas     [][]meta   // chunked table of every buffer record, by slot
-	nslots    int32      // records ever made
-	unused    int32      // first record free for reuse (after Shrink), -1 if none
-	depot     int32      // first free buffer in the depot, -1 if none
+	mu        sync.Mutex   // guards the fields below
+	metas     []*metaBlock // chunked table of every buffer record, by slot
+	byAddr    []blockAddr  // metas' chunks by address, for slotOfLocked
+	nslots    int32        // records ever made
+	unused    int32        // first record free for reuse (after Shrink), -1 if none
+	depot     int32        // first free buffer in the depot, -1 if none
 	depotN    int64
 	slabs     []slab // sorted by offset
 	slowAlloc uint64 // allocations counted outside the CPUs' counters
@@ -61,27 +58,9 @@ func newPool(p *Pond, idx int, cfg ClassConfig) *Pool {
 	return c
 }
 
-func (c *Pool) metaAt(slot int32) *meta { return &c.metas[slot/metaChunk][slot%metaChunk] }
-
-// newMetaLocked returns a record for a new buffer, reusing one Shrink freed.
-func (c *Pool) newMetaLocked() *meta {
-	if c.unused >= 0 {
-		m := c.metaAt(c.unused)
-		c.unused = m.next()
-		return m
-	}
-	if int(c.nslots)%metaChunk == 0 {
-		c.metas = append(c.metas, make([]meta, metaChunk))
-	}
-	m := c.metaAt(c.nslots)
-	m.slot = c.nslots
-	c.nslots++
-	return m
-}
-
 func (c *Pool) depotPushLocked(m *meta) {
 	m.state = freeState(c.depot)
-	c.depot = m.slot
+	c.depot = c.slotOfLocked(m)
 	c.depotN++
 }
 
@@ -252,7 +231,7 @@ func (c *Pool) dropSlabsLocked(gone map[int64]bool) {
 	for m := c.depotPopLocked(); m != nil; m = c.depotPopLocked() {
 		if inGone(m) {
 			m.state = freeState(c.unused)
-			c.unused = m.slot
+			c.unused = c.slotOfLocked(m)
 			continue
 		}
 		keep = append(keep, m)

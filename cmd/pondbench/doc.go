@@ -155,11 +155,12 @@
 //     left is the runtime's pin and unpin and those few counters, without a
 //     locked instruction: 3 to 5 ns per pair more than sync.Pool in this run
 //     (1.29x), 20 ns in a run of 2026-11-24 (1.96x).
-//   - metadata (met): each buffer's record is 12 bytes (arena offset, record
-//     slot, and one word for its reference count and account while in use,
-//     its free-list link while free); a 16-byte slab record per 64 buffers
-//     (the pool's grow_by) and a chunk-table pointer per 256 buffers add
-//     0.38 B.
+//   - metadata (met): each buffer's record is 12 bytes (arena offset, the
+//     coarse time it was handed out, and one word for its reference count
+//     and account while in use, its free-list link while free; its slot in
+//     the table is computed from its address); a 16-byte slab record per 64
+//     buffers (the pool's grow_by) and 24 bytes of chunk table per 256
+//     buffers add 0.38 B.
 //   - prepend (met): 6.8 ns here; 18 to 19.5 ns in runs of 2026-11-24 with
 //     the same code, where copying 14 bytes also took more than twice as
 //     long (2.37 ns against 0.91).
