@@ -28,10 +28,12 @@ func (p *Pond) Get(a *Account, size int) (Buf, error) {
 		if m := l.mags[ci].pop(); m != nil {
 			l.credit[a.idx] -= n
 			l.allocs[a.idx][ci]++
-			l.disown(lk)
-			procUnpin()
+			// Written in the owner section, so that InUse, holding
+			// every CPU's local, reads them whole.
 			m.state = inUseState(a.idx)
 			m.born = p.clock.now.Load()
+			l.disown(lk)
+			procUnpin()
 			return Buf{c, m}, nil
 		}
 	}
@@ -100,8 +102,9 @@ func (p *Pond) getSlow(a *Account, ci int, fallback bool) (Buf, error) {
 			}
 			continue
 		}
-		m.state = inUseState(a.idx)
-		m.born = p.clock.now.Load()
+		// Outside any owner section: atomic stores, for InUse.
+		atomic.StoreInt32(&m.state, inUseState(a.idx))
+		atomic.StoreUint32(&m.born, p.clock.now.Load())
 		c.countSlowAlloc()
 		a.slowAllocs.Add(1)
 		a.slowCharged.Add(uint64(n))
@@ -155,9 +158,6 @@ func (p *Pond) put(b Buf) {
 	if uint32(s)&(1<<31|refMask) != 1 && !lastRef(b) {
 		return
 	}
-	// The caller held the only reference, so nobody can take another while
-	// the buffer goes back: a plain store saves a locked instruction.
-	m.state = freeState(-1)
 	ai, ci := s>>refBits, c.idx
 	n := int64(c.size)
 	pid := procPin()
@@ -165,6 +165,10 @@ func (p *Pond) put(b Buf) {
 	if l == nil {
 		l, lk = p.locals.ownSlow(pid)
 	}
+	// The caller held the only reference, so nobody can take another while
+	// the buffer goes back: a plain store saves a locked instruction. It
+	// is made in the owner section, as Get's, for InUse.
+	m.state = freeState(-1)
 	// tight is read inside the owner section; see Account.grant.
 	tight := p.tight[ai].Load()
 	l.frees[ai][ci]++

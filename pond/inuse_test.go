@@ -1,6 +1,8 @@
 package pond
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -40,4 +42,51 @@ func TestInUse(t *testing.T) {
 	if got := c.InUse(); len(got) != 0 {
 		t.Errorf("InUse after every Put: %v", got)
 	}
+}
+
+// TestInUseWhileGetAndPut: InUse lists buffers while other goroutines take
+// and give back buffers on the fast path and the slow one. Under the race
+// detector it fails unless every store to a record that InUse reads is
+// ordered with its reading: inside an owner section, under the pool's
+// lock, or atomic. Each buffer listed is one in use by a known account.
+func TestInUseWhileGetAndPut(t *testing.T) {
+	p := newTestPond(t, twoPools())
+	a := newAccount(t, p, "a", unlimited)
+	c := mustPool(t, p, 128)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var rounds atomic.Int64
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			held := make([]Buf, 0, 3*magSize)
+			for {
+				select {
+				case <-stop:
+					putAll(p, held)
+					return
+				default:
+				}
+				// More than a magazine holds, so that some come from
+				// the depot through the slow path.
+				for range cap(held) {
+					held = append(held, mustGetNoT(p, a, 100))
+				}
+				putAll(p, held)
+				held = held[:0]
+				rounds.Add(1)
+			}
+		}()
+	}
+	waitFor(t, "rounds of gets and puts beside InUse", func() bool {
+		for _, in := range c.InUse() {
+			if in.Refs != 1 || in.Account != "a" {
+				t.Errorf("InUse listed %+v", in)
+			}
+		}
+		return rounds.Load() >= 300
+	})
+	close(stop)
+	wg.Wait()
 }
