@@ -198,6 +198,11 @@ func (p *Port) queue(n int) error {
 		p.drop(fmt.Errorf("receive on %s: a frame of %d bytes, past the %d staged: %w", p.Name(), n, p.plan.maxFrame, err))
 		return nil
 	}
+	// The buffers were taken before the frame came, maybe long before, or
+	// carried a frame dropped since: their age starts with this frame.
+	for _, b := range f.bufs {
+		b.ResetAge()
+	}
 	p.publishv(trimIov(p.iov, n), n) // fill moved the buffers, not the bytes
 	p.mu.Lock()
 	old := p.makeRoom()

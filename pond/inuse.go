@@ -79,3 +79,9 @@ func (c *Pool) readBlockLocked(first int32, dst *[metaChunk]record) int {
 	}
 	return len(b)
 }
+
+// ResetAge makes the buffer's age, as InUse reports it, count from now:
+// for a holder that takes a buffer ahead of its use, or keeps one across
+// uses, as a device's receiver does with the buffer of its next frame.
+// The caller holds a reference to b.
+func (b Buf) ResetAge() { atomic.StoreUint32(&b.m.born, b.c.pond.clock.now.Load()) }

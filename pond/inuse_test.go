@@ -7,8 +7,8 @@ import (
 )
 
 // TestInUse: the buffers in use are listed with their references and
-// account, oldest first; their ages grow with the pond's clock; free
-// buffers are not listed.
+// account, oldest first; their ages grow with the pond's clock, and
+// ResetAge starts one's afresh; free buffers are not listed.
 func TestInUse(t *testing.T) {
 	p := newTestPond(t, twoPools())
 	a := newAccount(t, p, "a", unlimited)
@@ -38,6 +38,11 @@ func TestInUse(t *testing.T) {
 	if n := len(mustPool(t, p, 2048).InUse()); n != 0 {
 		t.Errorf("the other pool lists %d buffers", n)
 	}
+	old.ResetAge()
+	waitFor(t, "the reset buffer to be the younger", func() bool {
+		got := c.InUse()
+		return got[0].Offset == young.Offset() && got[1].Offset == old.Offset() && got[0].AgeMs > got[1].AgeMs
+	})
 	putAll(p, []Buf{old, young, young})
 	if got := c.InUse(); len(got) != 0 {
 		t.Errorf("InUse after every Put: %v", got)
