@@ -176,6 +176,27 @@ stat_of_ring_attached() { [ "$(stat_of "$MNT/accounts/fs/stats" used_bytes)" -gt
 	assert "$(queued tap0)" -eq 0 "frames in rx/"
 }
 
+# ring_buffers KIND: the lines of the pools' buffers files that name
+# tap0's KIND ring, held once, charged to fs.
+ring_buffers() { cat "$MNT"/pools/*/buffers | grep " 1 fs ring tap0 $1 " || true; }
+
+# no_ring_buffers: no buffers line names a ring.
+no_ring_buffers() { ! grep -q " ring " "$MNT"/pools/*/buffers; }
+
+@test "buffers names the header and every slot of each ring attached, until it is closed" {
+	start_pondd_taps --tap tap0
+	no_ring_buffers || die "a ring's buffers before any ring is attached"
+	hold_rings
+	local slots kind
+	slots=$(awk '{ print $3 }' "$BATS_TEST_TMPDIR/hold")
+	for kind in rx tx; do
+		assert "$(ring_buffers "$kind" | grep -c .)" -eq $((slots + 1)) "buffers of the $kind ring: its header and $slots slots"
+	done
+	kill "$HOLD_PID"
+	wait "$HOLD_PID" || true
+	wait_for 10 no_ring_buffers
+}
+
 @test "a second ring of the same kind fails with EBUSY; closing the first makes room" {
 	start_pondd_taps --tap tap0
 	hold_rings

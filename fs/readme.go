@@ -31,12 +31,16 @@ pools/SIZE/ one directory per pool, named by its buffer size in bytes
               awk '$1 == "in_use"' pools/2048/stats
   slabs     the pool's regions of the arena, one per line:
             "<arena_offset> <bytes>"
-  buffers   one line per buffer in use, oldest first:
+  buffers   one line per buffer in use, oldest first (equal ages by
+            offset), empty when none is:
             "<arena_offset> <refs> <account> <holder> <age_ms>"; holder is
-            "chain ID", "rx IF SEQ" (a received frame), "ring IF rx|tx", or
-            "pond" (kept by pondd itself, e.g. for the next frame); ages
-            count in steps of 10 ms; the holder takes one to three words,
-            so age_ms is the last field
+            "chain ID", "rx IF SEQ" (a received frame), "ring IF rx" or
+            "ring IF tx" (a ring's header or a slot), or "pond" (kept by
+            pondd itself: a device's buffer for its next frame, or one an
+            operation holds for an instant); a buffer clones share names
+            one holder; the holder takes one to three words, so age_ms is
+            the last field: ms since the buffer was taken (a received
+            frame's: since it arrived), to about 10 ms
               head -3 pools/2048/buffers                 the oldest
               awk '$NF > 60000' pools/2048/buffers       held over a minute
   ctl       write commands, one per line:

@@ -7,14 +7,22 @@ import (
 )
 
 // Holders calls visit with the arena offset of each pond buffer the port
-// holds and the name
-// of what holds it as a pool's buffers file shows it: "rx <if> <seq>" for
-// a queued frame. Whatever else of the port comes to hold buffers (a
-// receive or transmit ring: "ring <if> rx", "ring <if> tx") names them
-// here too, so that one call answers for the whole device. Buffers the
-// receiver keeps for itself (the next frame's) are not named: they are
-// the pond's. visit must not call the port.
+// holds and the name of what holds it, as a pool's buffers file shows
+// it: "rx <if> <seq>" for a queued frame, "ring <if> rx" or "ring <if>
+// tx" for the header and slots of an attached ring. Buffers the receiver
+// keeps for itself (the next frame's) are not named: they are the
+// pond's. visit must not call the port.
 func (p *Port) Holders(visit func(offset int64, holder string)) {
+	p.frameHolders(visit)
+	for k := range p.rings {
+		if r := p.rings[k].Load(); r != nil {
+			r.holders(visit)
+		}
+	}
+}
+
+// frameHolders names the buffers of every queued frame.
+func (p *Port) frameHolders(visit func(offset int64, holder string)) {
 	var bufs []pond.Buf
 	for _, seq := range p.Seqs(nil) {
 		f, err := p.acquire(seq)
@@ -34,5 +42,21 @@ func (p *Port) Holders(visit func(offset int64, holder string)) {
 			visit(b.Offset(), holder)
 		}
 		p.release(f)
+	}
+}
+
+// holders names the ring's header and slots, unless it is closed: its
+// buffers are then back in the pond, or about to be. Holding the ring's
+// lock keeps Close from freeing them meanwhile.
+func (r *Ring) holders(visit func(offset int64, holder string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	holder := "ring " + r.port.Name() + " " + r.kind.String()
+	visit(r.hdr.Offset(), holder)
+	for _, b := range r.slots {
+		visit(b.Offset(), holder)
 	}
 }
